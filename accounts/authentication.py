@@ -1,0 +1,72 @@
+"""Bearer-token authentication for DRF (RFC 6750), a sibling of DRF's ``TokenAuthentication``."""
+
+import logging
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from accounts.models import User
+from accounts.tokens import InvalidToken, TokenClaims, verify_access_token
+
+logger = logging.getLogger(__name__)
+
+# Where authenticate() leaves the reason for authenticate_header(): DRF asks for the header
+# through a fresh authenticator instance, so the request is the only place they share.
+_FAILURE_ATTR = "_bearer_token_failure"
+
+
+class JWTAuthentication(BaseAuthentication):
+    """Authenticate ``Authorization: Bearer <token>`` with a token from ``accounts.tokens``.
+
+    Returns ``None`` when the request has no Authorization header, ``(user, claims)`` for a valid,
+    unrevoked token of an active user, and raises ``AuthenticationFailed`` otherwise: a header
+    that is not exactly ``Bearer <token>``, a token ``verify_access_token`` refuses, or one whose
+    user is gone, inactive, or changed since it was issued. Whether the user is an admin is the
+    permission class's question (403), not this one's (401).
+    """
+
+    keyword = "Bearer"
+    realm = "api"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header:
+            return None
+        if len(header) != 2 or header[0].lower() != self.keyword.lower().encode():
+            self._fail(request, _("Use the header 'Authorization: Bearer <token>'."))
+        try:
+            token = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            self._fail(request, _("The token is malformed."))
+        try:
+            claims = verify_access_token(token)
+        except InvalidToken as exc:
+            self._fail(request, str(exc))
+        return self._user_for(request, claims), claims
+
+    def _user_for(self, request, claims: TokenClaims) -> User:
+        # The one database read per request: revocation needs no table of its own.
+        user = User.objects.filter(pk=claims.user_id).first()
+        if user is None or not user.is_active:
+            self._fail(request, _("The token's user is unknown or inactive."), claims)
+        if user.token_version != claims.version or user.email != claims.email:
+            self._fail(request, _("The token has been revoked."), claims)
+        return user
+
+    def _fail(self, request, reason: str, claims: TokenClaims | None = None):
+        if claims is None:
+            logger.warning("Bearer token rejected: %s", reason)
+        else:
+            logger.warning("Bearer token rejected for user %s: %s", claims.user_id, reason)
+        setattr(request, _FAILURE_ATTR, reason)
+        raise exceptions.AuthenticationFailed(reason)
+
+    def authenticate_header(self, request) -> str:
+        reason = getattr(request, _FAILURE_ATTR, None)
+        if reason is None:
+            return f'{self.keyword} realm="{self.realm}"'
+        return (
+            f'{self.keyword} realm="{self.realm}", error="invalid_token", '
+            f'error_description="{reason}"'
+        )

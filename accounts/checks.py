@@ -1,0 +1,35 @@
+"""System checks for the token signing keys, run at start-up and by ``manage.py check``."""
+
+from collections import Counter
+
+from django.conf import settings
+from django.core import checks
+
+from config.env import MIN_SECRET_BYTES
+
+
+@checks.register(checks.Tags.security)
+def check_signing_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """A signing key shorter than 32 bytes or a kid named twice is an error outside debug."""
+    level = checks.Warning if settings.DEBUG else checks.Error
+    keys = settings.JWT["SIGNING_KEYS"]
+    messages = []
+    for kid, secret in keys:
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            messages.append(
+                level(
+                    f"JWT signing key {kid!r} is shorter than {MIN_SECRET_BYTES} bytes.",
+                    hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'",  # noqa: E501
+                    id="accounts.E002",
+                )
+            )
+    for kid, count in Counter(kid for kid, _secret in keys).items():
+        if count > 1:
+            messages.append(
+                level(
+                    f"JWT signing key id {kid!r} is used {count} times.",
+                    hint="Give every key in JWT_SIGNING_KEYS its own kid.",
+                    id="accounts.E003",
+                )
+            )
+    return messages

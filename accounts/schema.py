@@ -1,0 +1,18 @@
+"""OpenAPI description of our authentication class, for drf-spectacular and Swagger UI."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents ``JWTAuthentication`` as HTTP bearer with JWTs, so Authorize takes the token."""
+
+    target_class = "accounts.authentication.JWTAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "The access_token from POST /api/auth/login/.",
+        }

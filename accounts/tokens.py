@@ -1,0 +1,157 @@
+"""Access tokens: issuing and verifying HS256 JSON Web Tokens. The only module that uses PyJWT.
+
+Settings come from ``settings.JWT`` (see config/settings.py), read once into ``token_settings()``.
+The first signing key signs; every configured key verifies, so keys rotate without logging anyone
+out. Every claim below is required on decode, and ``ver`` must equal the user's current
+``token_version`` (checked by the authentication class on its one read of the user row).
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import time
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import jwt
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from accounts.models import User
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "email", "iat", "exp", "jti", "ver")
+# Longer than any token we issue by far; refusing early bounds the work spent on junk.
+MAX_TOKEN_LENGTH = 4096
+MAX_USER_ID = 2**63 - 1  # the largest primary key the database column holds
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    signing_kid: str
+    keys: Mapping[str, str]
+    lifetime: int
+    issuer: str
+    audience: str
+    leeway: int
+
+
+@functools.cache
+def token_settings() -> TokenSettings:
+    conf = settings.JWT
+    pairs = conf["SIGNING_KEYS"]
+    return TokenSettings(
+        signing_kid=pairs[0][0],
+        keys=MappingProxyType(dict(pairs)),
+        lifetime=conf["ACCESS_TOKEN_LIFETIME"],
+        issuer=conf["ISSUER"],
+        audience=conf["AUDIENCE"],
+        leeway=conf["LEEWAY"],
+    )
+
+
+@receiver(setting_changed)
+def _reload_token_settings(*, setting: str, **kwargs) -> None:
+    if setting == "JWT":
+        token_settings.cache_clear()
+
+
+class InvalidToken(Exception):
+    """A token was refused. ``str(exc)`` is a short reason, safe to show the client."""
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    email: str
+    version: int
+    jti: str
+
+
+def issue_access_token(user: User) -> AccessToken:
+    """Sign a token for ``user`` with the first configured key."""
+    conf = token_settings()
+    now = int(time.time())
+    payload = {
+        "iss": conf.issuer,
+        "aud": conf.audience,
+        "sub": str(user.pk),
+        "email": user.email,
+        "iat": now,
+        "exp": now + conf.lifetime,
+        "jti": secrets.token_urlsafe(16),
+        "ver": user.token_version,
+    }
+    value = jwt.encode(
+        payload,
+        conf.keys[conf.signing_kid],
+        algorithm=ALGORITHM,
+        headers={"kid": conf.signing_kid, "typ": "JWT"},
+    )
+    return AccessToken(value=value, expires_in=conf.lifetime)
+
+
+def verify_access_token(token: str) -> TokenClaims:
+    """Check signature, algorithm, key id and every claim; raise ``InvalidToken`` if any fails."""
+    conf = token_settings()
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken(_("The token is too long."))
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise InvalidToken(_("The token is malformed.")) from None
+    if header.get("alg") != ALGORITHM:
+        raise InvalidToken(_("The token algorithm is not accepted."))
+    kid = header.get("kid")
+    # The kid only ever selects among configured keys; it is never used as a path or query.
+    if not isinstance(kid, str) or kid not in conf.keys:
+        raise InvalidToken(_("The token signing key is unknown."))
+    try:
+        payload = jwt.decode(
+            token,
+            conf.keys[kid],
+            algorithms=[ALGORITHM],
+            issuer=conf.issuer,
+            audience=conf.audience,
+            leeway=conf.leeway,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken(_("The token has expired.")) from None
+    except jwt.ImmatureSignatureError:
+        raise InvalidToken(_("The token is not yet valid.")) from None
+    except jwt.InvalidSignatureError:
+        raise InvalidToken(_("The token signature is invalid.")) from None
+    except jwt.InvalidIssuerError:
+        raise InvalidToken(_("The token issuer is not accepted.")) from None
+    except jwt.InvalidAudienceError:
+        raise InvalidToken(_("The token audience is not accepted.")) from None
+    except jwt.MissingRequiredClaimError:
+        raise InvalidToken(_("The token lacks a required claim.")) from None
+    except jwt.InvalidTokenError:
+        raise InvalidToken(_("The token is invalid.")) from None
+    return _claims_from_payload(payload)
+
+
+def _claims_from_payload(payload: dict) -> TokenClaims:
+    sub, email, version, jti = payload["sub"], payload["email"], payload["ver"], payload["jti"]
+    if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and int(sub) <= MAX_USER_ID):
+        raise InvalidToken(_("The token subject is invalid."))
+    if not isinstance(email, str) or not isinstance(jti, str):
+        raise InvalidToken(_("The token is invalid."))
+    if type(version) is not int:
+        raise InvalidToken(_("The token version is invalid."))
+    return TokenClaims(user_id=int(sub), email=email, version=version, jti=jti)

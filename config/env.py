@@ -1,0 +1,103 @@
+"""Environment parsing for settings: every variable is read here, once, at start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+MIN_SECRET_BYTES = 32
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
+    return value
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default or [])
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_signing_keys(raw: str) -> list[tuple[str, str]]:
+    """Parse ``kid:secret,kid:secret``; the secret is everything after the first colon."""
+    keys = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        kid, sep, secret = item.partition(":")
+        if not sep or not kid.strip() or not secret:
+            raise ImproperlyConfigured("JWT_SIGNING_KEYS must be comma-separated kid:secret pairs.")
+        keys.append((kid.strip(), secret))
+    if not keys:
+        raise ImproperlyConfigured("JWT_SIGNING_KEYS names no key.")
+    return keys
+
+
+def require_strong_secret(name: str, value: str) -> str:
+    """Refuse to start in production with a missing or short secret."""
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off.")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ImproperlyConfigured(
+            f"{name} must be at least {MIN_SECRET_BYTES} bytes long when DJANGO_DEBUG is off."
+        )
+    return value
+
+
+def local_dev_secrets(path: Path) -> dict[str, str]:
+    """Secrets for development, generated on first use into an untracked file and reused.
+
+    Reusing them means a restart of ``runserver`` keeps everyone's tokens and sessions valid.
+    The file is written aside and hard-linked into place, so concurrent first starts agree on
+    one complete set of secrets.
+    """
+    if not path.exists():
+        generated = {
+            "secret_key": secrets.token_urlsafe(50),
+            "jwt_key": secrets.token_urlsafe(48),
+            "admin_password": secrets.token_urlsafe(12),
+        }
+        draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(generated, handle)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return json.loads(path.read_text())

@@ -1,0 +1,33 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+
+
+def _positive_int(request, param: str) -> int | None:
+    raw = request.query_params.get(param)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValidationError({param: [_("Must be a whole number of at least 1.")]})
+    return value
+
+
+class MoviePagination(PageNumberPagination):
+    """Page-number pagination; ``page_size`` above 100 is capped, a bad one is a 400."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_page_size(self, request) -> int:
+        size = _positive_int(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        if request.query_params.get(self.page_query_param) not in self.last_page_strings:
+            _positive_int(request, self.page_query_param)
+        return super().get_page_number(request, paginator)

@@ -1,0 +1,71 @@
+from contextlib import contextmanager
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from movies.models import MAX_RATING, MIN_RATING, Movie
+from movies.selectors import movie_title_year_taken
+
+DUPLICATE_TITLE_YEAR = _("A movie with this title and year already exists.")
+
+
+class MovieSerializer(serializers.ModelSerializer):
+    """A movie; title and year together must be new, ignoring case."""
+
+    rating = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=MIN_RATING,
+        max_value=MAX_RATING,
+        coerce_to_string=False,
+        help_text=_("From 0.0 to 10.0, one decimal."),
+    )
+
+    class Meta:
+        model = Movie
+        fields = (
+            "id",
+            "title",
+            "overview",
+            "year",
+            "rating",
+            "category",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "created_at", "updated_at")
+
+    def validate(self, attrs: dict) -> dict:
+        if self._title_year_taken(attrs):
+            raise serializers.ValidationError({"title": [DUPLICATE_TITLE_YEAR]})
+        return attrs
+
+    def _title_year_taken(self, attrs: dict) -> bool:
+        """Whether the title and year this write leaves the movie with belong to another."""
+        title = attrs.get("title", getattr(self.instance, "title", None))
+        year = attrs.get("year", getattr(self.instance, "year", None))
+        if title is None or year is None:
+            return False
+        exclude_pk = self.instance.pk if self.instance is not None else None
+        return movie_title_year_taken(title=title, year=year, exclude_pk=exclude_pk)
+
+    def create(self, validated_data: dict) -> Movie:
+        with self._duplicate_as_validation_error(validated_data):
+            return super().create(validated_data)
+
+    def update(self, instance: Movie, validated_data: dict) -> Movie:
+        with self._duplicate_as_validation_error(validated_data):
+            return super().update(instance, validated_data)
+
+    @contextmanager
+    def _duplicate_as_validation_error(self, validated_data: dict):
+        # validate() saw no duplicate, but a concurrent request may have written one since:
+        # the unique constraint then decides, and the loser gets the same 400 as everyone else.
+        try:
+            with transaction.atomic():
+                yield
+        except IntegrityError:
+            if self._title_year_taken(validated_data):
+                raise serializers.ValidationError({"title": [DUPLICATE_TITLE_YEAR]}) from None
+            raise
