@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -9,6 +10,7 @@ from accounts.authentication import JWTAuthentication
 from accounts.serializers import LoginSerializer, MeSerializer, TokenSerializer
 from accounts.services import token_obtain, user_tokens_revoke
 from accounts.throttling import LoginAddressThrottle, LoginEmailThrottle
+from config.openapi import AUTHENTICATED, THROTTLED, ErrorSerializer, field_errors
 
 
 class LoginView(APIView):
@@ -18,6 +20,30 @@ class LoginView(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = (LoginAddressThrottle, LoginEmailThrottle)
 
+    @extend_schema(
+        tags=["auth"],
+        summary="Log in",
+        description="Any active user gets a token; only admins (staff) may use the API with it.",
+        request=LoginSerializer,
+        responses={
+            200: TokenSerializer,
+            400: field_errors("The body is malformed.", {"email": ["This field is required."]}),
+            401: OpenApiResponse(ErrorSerializer, description="Wrong email or password."),
+            429: THROTTLED,
+        },
+        examples=[
+            OpenApiExample(
+                "Credentials",
+                value={"email": "admin@example.com", "password": "your password"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Token",
+                value={"access_token": "eyJhbGciOi…", "token_type": "Bearer", "expires_in": 3600},
+                response_only=True,
+            ),
+        ],
+    )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -35,6 +61,13 @@ class LoginView(APIView):
 class LogoutView(APIView):
     """Revoke every token of the calling admin."""
 
+    @extend_schema(
+        tags=["auth"],
+        summary="Log out everywhere",
+        description="Every token of this admin stops working at once, this one included.",
+        request=None,
+        responses={204: OpenApiResponse(description="Logged out."), **AUTHENTICATED},
+    )
     def post(self, request):
         user_tokens_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -43,5 +76,10 @@ class LogoutView(APIView):
 class MeView(APIView):
     """The admin the token belongs to."""
 
+    @extend_schema(
+        tags=["auth"],
+        summary="Who am I",
+        responses={200: MeSerializer, **AUTHENTICATED},
+    )
     def get(self, request):
         return Response(MeSerializer(request.user).data)

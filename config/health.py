@@ -3,12 +3,18 @@
 import logging
 
 from django.db import DatabaseError, connection
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
+
+_STATUS = inline_serializer(
+    "HealthStatus", {"status": serializers.ChoiceField(choices=["ok", "unavailable"])}
+)
 
 
 class HealthView(APIView):
@@ -17,6 +23,14 @@ class HealthView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
+    @extend_schema(
+        tags=["health"],
+        summary="Health check",
+        responses={
+            200: OpenApiResponse(_STATUS, description="The database answers."),
+            503: OpenApiResponse(_STATUS, description="The database does not answer."),
+        },
+    )
     def get(self, request):
         try:
             with connection.cursor() as cursor:

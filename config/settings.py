@@ -168,6 +168,28 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
 }
 
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Movie catalog API",
+    "DESCRIPTION": (
+        "Manage a movie catalog. Log in with POST /api/auth/login/, then send the access_token "
+        "as `Authorization: Bearer <token>` (in this page: the Authorize button)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The documentation is public; a stale token in the browser must not lock anyone out of it.
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {"name": "auth", "description": "Log in, log out, and who am I."},
+        {"name": "movies", "description": "The movie catalog (admins only)."},
+        {"name": "health", "description": "Is the service up and its database answering?"},
+    ],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

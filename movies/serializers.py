@@ -2,17 +2,35 @@ from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.selectors import movie_title_year_taken
+from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
 DUPLICATE_TITLE_YEAR = _("A movie with this title and year already exists.")
+
+
+@extend_schema_field(
+    {
+        "type": "integer",
+        "minimum": FIRST_FILM_YEAR,
+        "description": "Release year, from 1888 to ten years after the current one.",
+    }
+)
+class YearField(serializers.IntegerField):
+    """A release year: from the first film to ``YEARS_AHEAD`` after the current year."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=FIRST_FILM_YEAR, **kwargs)
+        self.validators.append(NotTooFarAheadValidator())
 
 
 class MovieSerializer(serializers.ModelSerializer):
     """A movie; title and year together must be new, ignoring case."""
 
+    year = YearField()
     rating = serializers.DecimalField(
         max_digits=3,
         decimal_places=1,

@@ -1,14 +1,66 @@
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.reverse import reverse
 
+from config.openapi import AUTHENTICATED, NOT_FOUND, field_errors
 from movies.filters import MovieFilter
 from movies.models import Movie
 from movies.pagination import MoviePagination
 from movies.serializers import MovieSerializer
 
+MOVIE_EXAMPLE = OpenApiExample(
+    "Avatar",
+    value={
+        "title": "Avatar",
+        "overview": "A marine on Pandora is torn between orders and the world he comes to love.",
+        "year": 2009,
+        "rating": 7.8,
+        "category": "Acción",
+    },
+    request_only=True,
+)
+INVALID_MOVIE = field_errors(
+    "A field is missing or breaks its rule, or the title and year are taken.",
+    {"title": ["A movie with this title and year already exists."]},
+)
+WRITE_ERRORS = {400: INVALID_MOVIE, **AUTHENTICATED}
 
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List movies",
+        description="Filter, search, order and paginate the catalog.",
+        responses={
+            200: MovieSerializer(many=True),
+            400: field_errors("A query parameter has a bad value.", {"year": ["Enter a number."]}),
+            **AUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    ),
+    create=extend_schema(
+        summary="Add a movie",
+        examples=[MOVIE_EXAMPLE],
+        responses={201: MovieSerializer, **WRITE_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="Get a movie", responses={200: MovieSerializer, **AUTHENTICATED, 404: NOT_FOUND}
+    ),
+    update=extend_schema(
+        summary="Replace a movie",
+        examples=[MOVIE_EXAMPLE],
+        responses={200: MovieSerializer, **WRITE_ERRORS, 404: NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a movie",
+        responses={200: MovieSerializer, **WRITE_ERRORS, 404: NOT_FOUND},
+    ),
+    destroy=extend_schema(
+        summary="Delete a movie", responses={204: None, **AUTHENTICATED, 404: NOT_FOUND}
+    ),
+)
+@extend_schema(tags=["movies"])
 class MovieViewSet(viewsets.ModelViewSet):
     """The movie catalog, for admins."""
 

@@ -1,0 +1,35 @@
+"""Error responses shared by the OpenAPI descriptions of every app (DRF's error shapes)."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": "Each invalid field or parameter, with its messages.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def field_errors(description: str, example: dict | None = None) -> OpenApiResponse:
+    examples = [OpenApiExample("Field errors", value=example)] if example else []
+    return OpenApiResponse(FIELD_ERRORS_SCHEMA, description=description, examples=examples)
+
+
+UNAUTHORIZED = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "No token, or a malformed, expired, revoked or otherwise invalid one. "
+        "The WWW-Authenticate header says why (RFC 6750)."
+    ),
+)
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description="The token's user is not an admin.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such resource or page.")
+THROTTLED = OpenApiResponse(
+    ErrorSerializer, description="Too many attempts; retry after the Retry-After header's seconds."
+)
+AUTHENTICATED = {401: UNAUTHORIZED, 403: FORBIDDEN}
