@@ -56,7 +56,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return user
 
     def _remember_credentials(self) -> None:
-        self._saved_credentials = {name: getattr(self, name) for name in CREDENTIAL_FIELDS}
+        # Only fields actually loaded: reading a deferred one here would query the database.
+        self._saved_credentials = {
+            name: self.__dict__[name] for name in CREDENTIAL_FIELDS if name in self.__dict__
+        }
 
     def clean(self) -> None:
         super().clean()
