@@ -32,7 +32,8 @@ class MovieSerializer(serializers.ModelSerializer):
 
     year = YearField()
     rating = serializers.DecimalField(
-        max_digits=3,
+        # No digit count: a rating of 100 should hear "at most 10", not a count of digits.
+        max_digits=None,
         decimal_places=1,
         min_value=MIN_RATING,
         max_value=MAX_RATING,

@@ -116,3 +116,27 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "api.example.com",
     "JWT_SIGNING_KEYS": "k2026:" + "s" * 10 + "igning-key-that-is-long-enough-42",
 }
+
+
+@pytest.fixture
+def make_movie(db):
+    """Create a movie from sensible defaults; keyword arguments override them."""
+    from decimal import Decimal
+
+    from movies.models import Movie
+
+    counter = iter(range(1, 10_000))
+
+    def make(**fields):
+        number = next(counter)
+        values = {
+            "title": f"Film {number}",
+            "overview": "",
+            "year": 2000,
+            "rating": Decimal("5.0"),
+            "category": "Drama",
+            **fields,
+        }
+        return Movie.objects.create(**values)
+
+    return make

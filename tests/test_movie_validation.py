@@ -1,0 +1,116 @@
+"""Every field rule is a 400 whose message names the field; duplicates too, in any case."""
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from movies.models import Movie
+
+VALID = {"title": "Heat", "overview": "", "year": 1995, "rating": 8.3, "category": "Crimen"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "", "may not be blank"),
+        ("title", "   ", "may not be blank"),
+        ("title", "x" * 201, "no more than 200 characters"),
+        ("title", None, "may not be null"),
+        ("title", "nul\x00byte", "Null characters are not allowed"),
+        ("overview", "x" * 2001, "no more than 2000 characters"),
+        ("year", 1887, "greater than or equal to 1888"),
+        ("year", "abc", "valid integer"),
+        ("year", 1999.5, "valid integer"),
+        ("rating", -0.1, "greater than or equal to 0"),
+        ("rating", 10.1, "less than or equal to 10"),
+        ("rating", "abc", "valid number"),
+        ("rating", 7.25, "no more than 1 decimal place"),
+        ("rating", 100, "less than or equal to 10"),
+        ("rating", "NaN", "valid number"),
+        ("rating", True, "valid number"),
+        ("category", "", "may not be blank"),
+        ("category", "x" * 51, "no more than 50 characters"),
+    ],
+)
+def test_field_rule_is_a_400_naming_the_field(admin_client, field, value, message):
+    response = admin_client.post("/api/movies/", {**VALID, field: value})
+    assert response.status_code == 400
+    errors = response.json()
+    assert list(errors) == [field]
+    assert message in " ".join(errors[field])
+    assert not Movie.objects.exists()
+
+
+@pytest.mark.django_db
+def test_year_more_than_ten_years_ahead_is_400(admin_client):
+    limit = timezone.now().year + 10
+    assert admin_client.post("/api/movies/", {**VALID, "year": limit}).status_code == 201
+    response = admin_client.post("/api/movies/", {**VALID, "title": "Later", "year": limit + 1})
+    assert response.status_code == 400
+    assert response.json() == {"year": [f"Ensure this value is less than or equal to {limit}."]}
+
+
+@pytest.mark.django_db
+def test_missing_required_fields_are_each_named(admin_client):
+    response = admin_client.post("/api/movies/", {})
+    assert response.status_code == 400
+    assert set(response.json()) == {"title", "year", "rating", "category"}
+
+
+@pytest.mark.django_db
+def test_rating_bounds_are_accepted(admin_client):
+    for number, rating in enumerate((0, 0.0, 10, 10.0, "9.9")):
+        response = admin_client.post(
+            "/api/movies/", {**VALID, "title": f"T{number}", "rating": rating}
+        )
+        assert response.status_code == 201, response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("title", ["Heat", "HEAT", "heat", "hEaT"])
+def test_duplicate_title_and_year_in_any_case_is_400(admin_client, make_movie, title):
+    make_movie(title="Heat", year=1995)
+    response = admin_client.post("/api/movies/", {**VALID, "title": title})
+    assert response.status_code == 400
+    assert response.json() == {"title": ["A movie with this title and year already exists."]}
+    assert Movie.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_same_title_in_another_year_is_fine(admin_client, make_movie):
+    make_movie(title="Heat", year=1986)
+    assert admin_client.post("/api/movies/", VALID).status_code == 201
+
+
+@pytest.mark.django_db
+def test_update_into_a_duplicate_is_400_and_changes_nothing(admin_client, make_movie):
+    make_movie(title="Heat", year=1995)
+    other = make_movie(title="Ronin", year=1998)
+    response = admin_client.patch(f"/api/movies/{other.pk}/", {"title": "HEAT", "year": 1995})
+    assert response.status_code == 400
+    assert "title" in response.json()
+    other.refresh_from_db()
+    assert (other.title, other.year) == ("Ronin", 1998)
+
+
+@pytest.mark.django_db
+def test_saving_a_movie_under_its_own_title_is_not_a_duplicate(admin_client, make_movie):
+    movie = make_movie(title="Heat", year=1995)
+    response = admin_client.put(f"/api/movies/{movie.pk}/", {**VALID, "title": "HEAT"})
+    assert response.status_code == 200
+    assert response.json()["title"] == "HEAT"
+
+
+@pytest.mark.django_db
+def test_database_enforces_the_rules_too(make_movie):
+    make_movie(title="Heat", year=1995)
+    for fields in (
+        {"title": "HEAT", "year": 1995},
+        {"title": "Early", "year": 1800},
+        {"title": "Too good", "rating": 11},
+        {"title": "", "year": 2001},
+        {"title": "No category", "category": ""},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            make_movie(**fields)
