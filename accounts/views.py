@@ -23,6 +23,7 @@ class LoginView(APIView):
     @extend_schema(
         tags=["auth"],
         summary="Log in",
+        auth=[],  # public: no padlock in Swagger UI
         description="Any active user gets a token; only admins (staff) may use the API with it.",
         request=LoginSerializer,
         responses={

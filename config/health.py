@@ -25,6 +25,7 @@ class HealthView(APIView):
     @extend_schema(
         tags=["health"],
         summary="Health check",
+        auth=[],  # public: no padlock in Swagger UI
         responses={
             200: OpenApiResponse(_STATUS, description="The database answers."),
             503: OpenApiResponse(_STATUS, description="The database does not answer."),

@@ -8,16 +8,27 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-FIELD_ERRORS_SCHEMA = {
-    "type": "object",
-    "description": "Each invalid field or parameter, with its messages.",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+# A 400 is either DRF's parse error ({"detail": ...}) or its validation errors (field → messages).
+BAD_REQUEST_SCHEMA = {
+    "anyOf": [
+        {
+            "type": "object",
+            "description": "The body is not valid JSON.",
+            "properties": {"detail": {"type": "string"}},
+            "required": ["detail"],
+        },
+        {
+            "type": "object",
+            "description": "Each invalid field or parameter, with its messages.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    ]
 }
 
 
 def field_errors(description: str, example: dict | None = None) -> OpenApiResponse:
     examples = [OpenApiExample("Field errors", value=example)] if example else []
-    return OpenApiResponse(FIELD_ERRORS_SCHEMA, description=description, examples=examples)
+    return OpenApiResponse(BAD_REQUEST_SCHEMA, description=description, examples=examples)
 
 
 UNAUTHORIZED = OpenApiResponse(

@@ -70,8 +70,8 @@ class MovieViewSet(viewsets.ModelViewSet):
     filterset_class = MovieFilter
     search_fields = ("title", "overview")
     pagination_class = MoviePagination
-    # Ids beyond the database column's range are unknown, not errors.
-    lookup_value_regex = r"[0-9]{1,18}"
+    # Every id reaches the view, so a malformed one gets DRF's JSON 404, not Django's HTML page.
+    lookup_value_regex = r"[^/]+"
 
     def get_success_headers(self, data) -> dict:
         return {"Location": reverse("movie-detail", args=[data["id"]], request=self.request)}

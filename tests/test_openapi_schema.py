@@ -1,0 +1,106 @@
+"""The OpenAPI document: served publicly, complete, and honest about auth and errors."""
+
+import pytest
+import yaml
+
+PROTECTED = {
+    ("post", "/api/auth/logout/"),
+    ("get", "/api/auth/me/"),
+    ("get", "/api/movies/"),
+    ("post", "/api/movies/"),
+    ("get", "/api/movies/{id}/"),
+    ("put", "/api/movies/{id}/"),
+    ("patch", "/api/movies/{id}/"),
+    ("delete", "/api/movies/{id}/"),
+}
+PUBLIC = {("post", "/api/auth/login/"), ("get", "/healthz/")}
+
+
+@pytest.fixture
+def schema(api_client):
+    response = api_client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(schema):
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield method, path, operation
+
+
+def test_schema_is_yaml_by_default_and_json_on_request(api_client, schema):
+    response = api_client.get("/api/schema/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(response.content) == schema
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Movie catalog API"
+
+
+def test_schema_is_public_even_with_a_bad_token(api_client):
+    response = api_client.get("/api/schema/", HTTP_AUTHORIZATION="Bearer expired.or.junk")
+    assert response.status_code == 200
+
+
+def test_bearer_scheme_guards_exactly_the_protected_operations(schema):
+    assert schema["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The access_token from POST /api/auth/login/.",
+    }
+    found = {(method, path) for method, path, _ in operations(schema)}
+    assert found == PROTECTED | PUBLIC
+    for method, path, operation in operations(schema):
+        if (method, path) in PROTECTED:
+            assert operation["security"] == [{"bearerAuth": []}]
+            assert {"401", "403"} <= set(operation["responses"])
+        else:
+            assert "security" not in operation
+
+
+def test_every_operation_has_a_summary_a_tag_and_its_errors(schema):
+    for method, path, operation in operations(schema):
+        assert operation["summary"], (method, path)
+        assert operation["tags"][0] in {"auth", "movies", "health"}
+        responses = set(operation["responses"])
+        if path.startswith("/api/movies/{id}"):
+            assert "404" in responses
+        if method in {"post", "put", "patch"} and path != "/api/auth/logout/":
+            assert "400" in responses
+    login = schema["paths"]["/api/auth/login/"]["post"]
+    assert {"200", "400", "401", "429"} <= set(login["responses"])
+
+
+def test_login_and_movie_have_examples(schema):
+    login = schema["paths"]["/api/auth/login/"]["post"]
+    assert "examples" in login["requestBody"]["content"]["application/json"]
+    assert "examples" in login["responses"]["200"]["content"]["application/json"]
+    create = schema["paths"]["/api/movies/"]["post"]
+    example = create["requestBody"]["content"]["application/json"]["examples"]["Avatar"]
+    assert example["value"]["title"] == "Avatar"
+
+
+def test_filter_parameters_are_typed(schema):
+    parameters = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/movies/"]["get"]["parameters"]
+    }
+    assert parameters["year"]["type"] == "integer"
+    assert parameters["year_min"]["type"] == "integer"
+    assert parameters["rating_min"]["type"] == "number"
+    assert parameters["page_size"]["type"] == "integer"
+    assert "-rating" in parameters["ordering"]["items"]["enum"]
+    assert {"category", "search", "page", "year_max"} <= set(parameters)
+
+
+@pytest.mark.parametrize(
+    ("path", "asset"), [("/api/docs/", "swagger-ui"), ("/api/redoc/", "redoc")]
+)
+def test_documentation_pages_load_their_assets_from_this_server(api_client, path, asset):
+    response = api_client.get(path)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"/static/drf_spectacular_sidecar/{asset}" in page
+    assert "cdn" not in page.lower()
+    assert "https://" not in page.replace("https://github.com", "")
