@@ -17,6 +17,10 @@ def _csv_cell(value) -> str:
     return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
 
 
+def _is_admin(request) -> bool:
+    return request.user.is_active and request.user.is_staff
+
+
 class DecadeListFilter(admin.SimpleListFilter):
     title = _("decade")
     parameter_name = "decade"
@@ -70,6 +74,22 @@ class MovieAdmin(admin.ModelAdmin):
     list_per_page = 50
     readonly_fields = ("created_at", "updated_at")
     actions = ("export_csv",)
+
+    # Every admin (active staff) manages the catalog, as through the API; no per-model grants.
+    def has_module_permission(self, request) -> bool:
+        return _is_admin(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _is_admin(request)
+
+    def has_add_permission(self, request) -> bool:
+        return _is_admin(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return _is_admin(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return _is_admin(request)
 
     @admin.action(description=_("Export selected movies as CSV"), permissions=("view",))
     def export_csv(self, request, queryset):

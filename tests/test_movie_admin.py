@@ -9,8 +9,7 @@ import pytest
 
 @pytest.fixture
 def staff_client(client, admin_user):
-    admin_user.is_superuser = True
-    admin_user.save()
+    # A plain admin (is_staff) with no model permissions granted: that is enough for the catalog.
     client.force_login(admin_user)
     return client
 

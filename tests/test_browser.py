@@ -1,0 +1,157 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against a live server."""
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from accounts.tokens import issue_access_token
+from movies.services import sample_catalog_load
+from tests.conftest import PASSWORD, PROJECT_DIR
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = PROJECT_DIR / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Chromium (apt-get install -y chromium)")
+        pytest.skip("Chromium is not installed here; .ci/run installs it")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
+    # still plain synchronous code, so Django's async-safety guard does not apply to them.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nBrowser screenshots: {SCREENSHOTS}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    # Requests that reached the network: finished, or failed there. One the page's own Content
+    # Security Policy blocked never left the browser.
+    page.requested_urls = []
+    page.on("requestfinished", lambda request: page.requested_urls.append(request.url))
+    page.on(
+        "requestfailed",
+        lambda request: request.failure == "csp" or page.requested_urls.append(request.url),
+    )
+    yield page
+    context.close()
+
+
+def assert_no_request_left(page, live_server) -> None:
+    server = urlsplit(live_server.url).netloc
+    foreign = [
+        url
+        for url in page.requested_urls
+        if not url.startswith(("data:", "blob:")) and urlsplit(url).netloc != server
+    ]
+    assert page.requested_urls
+    assert foreign == []
+
+
+def run_operation(page, operation_id: str, body: dict | None = None) -> tuple[str, str]:
+    """Open an operation in Swagger UI, try it out, execute it; return (status, response body)."""
+    block = page.locator(f"[id$='-{operation_id}']")
+    if not block.locator(".opblock-body").count():
+        block.locator(".opblock-summary").first.click()
+    try_out = block.locator("button.try-out__btn")
+    if try_out.inner_text().strip() == "Try it out":
+        try_out.click()
+    if body is not None:
+        block.locator("textarea.body-param__text").fill(json.dumps(body))
+    block.locator("button.execute").click()
+    status = block.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for()
+    text = block.locator(".live-responses-table .response-col_description pre").first
+    return status.inner_text().strip(), text.inner_text()
+
+
+def test_swagger_ui_login_authorize_and_list_movies(page, live_server, admin_user):
+    sample_catalog_load()
+    page.goto("/api/docs/")
+    page.get_by_text("Movie catalog API").first.wait_for()
+    assert_no_request_left(page, live_server)
+
+    status, body = run_operation(
+        page, "api_auth_login_create", {"email": admin_user.email, "password": PASSWORD}
+    )
+    assert status == "200"
+    token = json.loads(body)["access_token"]
+
+    page.locator("button.btn.authorize").first.click()
+    modal = page.locator(".modal-ux")
+    modal.locator("input").first.fill(token)
+    modal.locator("button.authorize").click()
+    modal.locator("button.btn-done").click()
+
+    status, body = run_operation(page, "api_movies_list")
+    assert status == "200"
+    assert "Avatar" in body
+    page.screenshot(path=SCREENSHOTS / "swagger-list-movies.png", full_page=True)
+
+    page.reload()
+    page.get_by_text("Movie catalog API").first.wait_for()
+    status, body = run_operation(page, "api_movies_list")
+    assert status == "200", "the authorization did not persist across a reload"
+    assert "Avatar" in body
+    assert token not in page.url
+
+
+def test_redoc_renders_the_operations(page, live_server):
+    page.goto("/api/redoc/")
+    for summary in ("Log in", "List movies", "Add a movie", "Health check"):
+        page.locator("h2", has_text=summary).first.wait_for()
+    page.screenshot(path=SCREENSHOTS / "redoc.png")
+    assert_no_request_left(page, live_server)
+
+
+def test_admin_adds_a_movie_that_the_api_then_finds(page, live_server, admin_user):
+    page.goto("/admin/")
+    page.fill("#id_username", admin_user.email.upper())
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.get_by_text("Movie catalog").first.wait_for()
+
+    page.goto("/admin/movies/movie/add/")
+    page.fill("#id_title", "Cinema Paradiso")
+    page.fill("#id_overview", "A filmmaker remembers the village cinema of his childhood.")
+    page.fill("#id_year", "1988")
+    page.fill("#id_rating", "8.5")
+    page.fill("#id_category", "Drama")
+    page.click("input[name=_save]")
+    page.get_by_text("was added successfully").wait_for()
+    page.screenshot(path=SCREENSHOTS / "admin-movie-added.png")
+
+    token = issue_access_token(admin_user).value
+    response = page.request.get(
+        "/api/movies/?search=paradiso", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status == 200
+    results = response.json()["results"]
+    assert [(m["title"], m["year"], m["rating"]) for m in results] == [
+        ("Cinema Paradiso", 1988, 8.5)
+    ]
