@@ -8,6 +8,10 @@ PORT ?= 8000
 
 .PHONY: run test lint schema serve bench clean
 
+# Production server: debug off, configuration from the environment only (README, "Deploy").
+WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
+BIND ?= 127.0.0.1:8000
+
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -34,6 +38,13 @@ schema: $(INSTALLED)
 
 test: lint schema
 	$(BIN)/python -m pytest
+
+serve: $(INSTALLED)
+	DJANGO_DEBUG=false $(BIN)/python manage.py check --deploy
+	DJANGO_DEBUG=false $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=false $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=false WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/gunicorn config.wsgi \
+		--bind $(BIND) --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,229 @@
+"""The production path under load: gunicorn workers (debug off) sharing one PostgreSQL database.
+
+Runs in both CI passes: the server has its own throwaway PostgreSQL database, whatever database
+the rest of the suite uses.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from tests.conftest import PASSWORD, PRODUCTION_ENV, PROJECT_DIR, run_manage
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+ADMIN_EMAIL = "load@example.com"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_available() -> bool:
+    try:
+        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+class Server:
+    def __init__(self, url: str, database_url: str):
+        self.url = url
+        self.database_url = database_url
+
+    def fetch(self, method: str, path: str, body=None, token: str | None = None):
+        """One HTTP request; returns (status, headers, body bytes)."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def request(self, method: str, path: str, body=None, token: str | None = None):
+        """One JSON API request; returns (status, parsed body or None)."""
+        status, _, raw = self.fetch(method, path, body, token)
+        return status, json.loads(raw) if raw else None
+
+    def login(self) -> str:
+        status, body = self.request(
+            "POST", "/api/auth/login/", {"email": ADMIN_EMAIL, "password": PASSWORD}
+        )
+        assert status == 200, body
+        return body["access_token"]
+
+    def movie_rows(self) -> int:
+        with psycopg.connect(self.database_url) as connection:
+            return connection.execute("SELECT count(*) FROM movies_movie").fetchone()[0]
+
+    def clear_movies(self) -> None:
+        with psycopg.connect(self.database_url) as connection:
+            connection.execute("DELETE FROM movies_movie")
+
+
+@pytest.fixture(scope="module")
+def production_server():
+    if not _postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide PostgreSQL at {POSTGRES}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES}; .ci/run provides one")
+    name = f"movies_load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    database_url = f"{POSTGRES}/{name}"
+    port = _free_port()
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": database_url,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_HTTPS": "false",
+        "LOGIN_THROTTLE_RATE": "1000/min",
+        "DJANGO_SUPERUSER_EMAIL": ADMIN_EMAIL,
+        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+    }
+    for command in (
+        ("migrate", "--noinput", "-v", "0"),
+        ("collectstatic", "--noinput", "-v", "0"),
+        ("createsuperuser", "--noinput"),
+    ):
+        run_manage(*command, env=env, check=True)
+    gunicorn = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "4",
+            "--threads",
+            "4",
+        ],
+        cwd=PROJECT_DIR,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    server = Server(f"http://127.0.0.1:{port}", database_url)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if server.request("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert gunicorn.poll() is None, gunicorn.stderr.read()
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+        yield server
+    finally:
+        gunicorn.terminate()
+        _, errors = gunicorn.communicate(timeout=30)
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    assert "Traceback" not in errors, errors
+
+
+def test_production_server_serves_admin_and_docs_assets(production_server):
+    status, headers, page = production_server.fetch("GET", "/admin/login/")
+    assert (status, headers["Server"], headers["X-Frame-Options"]) == (200, "gunicorn", "DENY")
+    stylesheet = page.decode().split('href="', 1)[1].split('"', 1)[0]
+    assert stylesheet.startswith("/static/admin/css/base.")
+    status, headers, _ = production_server.fetch("GET", stylesheet)
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/css")
+    assert "max-age=315360000" in headers["Cache-Control"]
+
+    status, _, docs = production_server.fetch("GET", "/api/docs/")
+    bundle = docs.decode().split('src="', 1)[1].split('"', 1)[0]
+    assert bundle.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/")
+    assert production_server.fetch("GET", bundle)[0] == 200
+
+
+def test_200_concurrent_creates_make_exactly_200_rows(production_server):
+    production_server.clear_movies()
+    token = production_server.login()
+
+    def create(number: int) -> int:
+        body = {"title": f"Parallel {number}", "year": 2001, "rating": 5.5, "category": "Load"}
+        return production_server.request("POST", "/api/movies/", body, token)[0]
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        statuses = list(pool.map(create, range(200)))
+    assert statuses == [201] * 200
+    assert production_server.movie_rows() == 200
+    status, body = production_server.request("GET", "/api/movies/?category=load", token=token)
+    assert (status, body["count"]) == (200, 200)
+
+
+def test_50_concurrent_creates_of_one_title_make_one_row(production_server):
+    production_server.clear_movies()
+    token = production_server.login()
+    start = threading.Barrier(50)
+
+    def create(_number: int):
+        start.wait()
+        body = {"title": "Same Film", "year": 1999, "rating": 7.0, "category": "Race"}
+        return production_server.request("POST", "/api/movies/", body, token)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(create, range(50)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [400] * 49
+    for status, body in results:
+        if status == 400:
+            assert body == {"title": ["A movie with this title and year already exists."]}
+    assert production_server.movie_rows() == 1
+
+
+def test_no_request_with_the_old_token_succeeds_after_logout_returns(production_server):
+    token = production_server.login()
+    logged_out_at = None
+    stop = threading.Event()
+    after_logout: list[int] = []
+    before_logout: list[int] = []
+    lock = threading.Lock()
+
+    def hammer():
+        while not stop.is_set():
+            started = time.monotonic()
+            status, _ = production_server.request("GET", "/api/auth/me/", token=token)
+            with lock:
+                if logged_out_at is not None and started > logged_out_at:
+                    after_logout.append(status)
+                else:
+                    before_logout.append(status)
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    status, _ = production_server.request("POST", "/api/auth/logout/", token=token)
+    with lock:
+        logged_out_at = time.monotonic()
+    assert status == 204
+    time.sleep(1.0)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert 200 in before_logout
+    assert len(after_logout) >= 8
+    assert set(after_logout) == {401}
