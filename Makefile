@@ -46,5 +46,9 @@ serve: $(INSTALLED)
 	DJANGO_DEBUG=false WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/gunicorn config.wsgi \
 		--bind $(BIND) --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
+bench: $(INSTALLED)
+	command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -7,6 +7,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from accounts.models import User
+from accounts.selectors import user_get_by_id
 from accounts.tokens import InvalidToken, TokenClaims, verify_access_token
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class JWTAuthentication(BaseAuthentication):
 
     def _user_for(self, request, claims: TokenClaims) -> User:
         # The one database read per request: revocation needs no table of its own.
-        user = User.objects.filter(pk=claims.user_id).first()
+        user = user_get_by_id(user_id=claims.user_id)
         if user is None or not user.is_active:
             self._fail(request, _("The token's user is unknown or inactive."), claims)
         if user.token_version != claims.version or user.email != claims.email:

@@ -232,3 +232,19 @@ def test_token_is_never_echoed_in_the_response(admin_user):
     response = bearer_client(token).get(PROTECTED)
     assert token not in response.content.decode()
     assert token not in str(response.headers)
+
+
+@pytest.mark.django_db
+def test_token_accepted_earlier_is_refused_once_it_expires(admin_user, settings):
+    settings.JWT = {**settings.JWT, "LEEWAY": 0}
+    token = forge_token(admin_user, exp=int(time.time()) + 1)
+    assert bearer_client(token).get(PROTECTED).status_code == 200
+    time.sleep(2.1)
+    assert_invalid_token(bearer_client(token).get(PROTECTED), "The token has expired.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("claim", "offset"), [("exp", 600), ("iat", -60)])
+def test_dates_that_are_not_numbers_are_refused(admin_user, claim, offset):
+    token = forge_token(admin_user, **{claim: str(int(time.time()) + offset)})
+    assert_invalid_token(bearer_client(token).get(PROTECTED), "The token is invalid.")
