@@ -79,7 +79,7 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def production_server():
+def production_server(tmp_path_factory):
     if not _postgres_available():
         if os.environ.get("CI"):
             pytest.fail(f"CI must provide PostgreSQL at {POSTGRES}")
@@ -89,6 +89,8 @@ def production_server():
         connection.execute(f'CREATE DATABASE "{name}"')
     database_url = f"{POSTGRES}/{name}"
     port = _free_port()
+    log = tmp_path_factory.mktemp("gunicorn") / "stderr.log"
+    log_file = log.open("w")
     env = {
         **PRODUCTION_ENV,
         "DATABASE_URL": database_url,
@@ -118,8 +120,9 @@ def production_server():
         cwd=PROJECT_DIR,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        # A file, not a pipe: nobody reads a pipe while the tests run, and a full one would
+        # block every worker that logs (each rejected token is logged).
+        stderr=log_file,
     )
     server = Server(f"http://127.0.0.1:{port}", database_url)
     try:
@@ -130,15 +133,17 @@ def production_server():
                     break
             except OSError:
                 pass
-            assert gunicorn.poll() is None, gunicorn.stderr.read()
+            assert gunicorn.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.2)
         yield server
     finally:
         gunicorn.terminate()
-        _, errors = gunicorn.communicate(timeout=30)
+        gunicorn.wait(timeout=30)
+        log_file.close()
         with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    errors = log.read_text()
     assert "Traceback" not in errors, errors
 
 
