@@ -72,6 +72,19 @@ class InvalidToken(Exception):
     """A token was refused. ``str(exc)`` is a short reason, safe to show the client."""
 
 
+EXPIRED = _("The token has expired.")
+# PyJWT's verdicts, most specific first, as the reasons clients see.
+_DECODE_FAILURES = (
+    (jwt.ExpiredSignatureError, EXPIRED),
+    (jwt.ImmatureSignatureError, _("The token is not yet valid.")),
+    (jwt.InvalidSignatureError, _("The token signature is invalid.")),
+    (jwt.InvalidIssuerError, _("The token issuer is not accepted.")),
+    (jwt.InvalidAudienceError, _("The token audience is not accepted.")),
+    (jwt.MissingRequiredClaimError, _("The token lacks a required claim.")),
+    (jwt.InvalidTokenError, _("The token is invalid.")),
+)
+
+
 @dataclass(frozen=True)
 class AccessToken:
     value: str
@@ -121,7 +134,7 @@ def verify_access_token(token: str) -> TokenClaims:
         raise InvalidToken(_("The token is too long."))
     claims = _verified_claims(token)
     if claims.expires_at + token_settings().leeway < time.time():
-        raise InvalidToken(_("The token has expired."))
+        raise InvalidToken(EXPIRED)
     return claims
 
 
@@ -146,20 +159,9 @@ def _verified_claims(token: str) -> TokenClaims:
             leeway=conf.leeway,
             options={"require": list(REQUIRED_CLAIMS)},
         )
-    except jwt.ExpiredSignatureError:
-        raise InvalidToken(_("The token has expired.")) from None
-    except jwt.ImmatureSignatureError:
-        raise InvalidToken(_("The token is not yet valid.")) from None
-    except jwt.InvalidSignatureError:
-        raise InvalidToken(_("The token signature is invalid.")) from None
-    except jwt.InvalidIssuerError:
-        raise InvalidToken(_("The token issuer is not accepted.")) from None
-    except jwt.InvalidAudienceError:
-        raise InvalidToken(_("The token audience is not accepted.")) from None
-    except jwt.MissingRequiredClaimError:
-        raise InvalidToken(_("The token lacks a required claim.")) from None
-    except jwt.InvalidTokenError:
-        raise InvalidToken(_("The token is invalid.")) from None
+    except jwt.InvalidTokenError as exc:
+        reason = next(message for kind, message in _DECODE_FAILURES if isinstance(exc, kind))
+        raise InvalidToken(reason) from None
     return _claims_from_payload(payload)
 
 

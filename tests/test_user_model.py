@@ -74,14 +74,3 @@ def test_admin_adds_and_edits_users_by_email(client, admin_user):
 
     change = client.get(f"/admin/accounts/user/{created.pk}/change/")
     assert change.status_code == 200
-    password_change = client.post(
-        f"/admin/accounts/user/{created.pk}/password/",
-        {
-            "password1": "another-Long-passphrase-7",
-            "password2": "another-Long-passphrase-7",
-            "usable_password": "true",
-        },
-    )
-    assert password_change.status_code == 302
-    created.refresh_from_db()
-    assert created.check_password("another-Long-passphrase-7")
