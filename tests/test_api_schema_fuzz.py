@@ -3,7 +3,9 @@ admin never get a 5xx, and every response matches what the OpenAPI schema docume
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -13,6 +15,18 @@ from schemathesis.specs.openapi.checks import (
 )
 
 EXAMPLES_PER_OPERATION = 25
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction_open():
+    """Django's test client keeps Django from closing the database connection after each
+    request; calling the WSGI application directly, the test must, or on PostgreSQL the test's
+    transaction is closed with it."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
