@@ -14,7 +14,14 @@ from accounts.models import User
 from accounts.tokens import issue_access_token
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+SCREENSHOTS = PROJECT_DIR / "artifacts" / "screenshots"
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_terminal_summary(terminalreporter):
+    shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.exists() else []
+    if shots:
+        terminalreporter.write_line(f"Browser screenshots ({len(shots)}): {SCREENSHOTS}")
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,9 @@ import pytest
 
 from accounts.tokens import issue_access_token
 from movies.services import sample_catalog_load
-from tests.conftest import PASSWORD, PROJECT_DIR
+from tests.conftest import PASSWORD, SCREENSHOTS
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = PROJECT_DIR / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,7 +37,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    print(f"\nBrowser screenshots: {SCREENSHOTS}")
+    for earlier in SCREENSHOTS.glob("*.png"):
+        earlier.unlink()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
