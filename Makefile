@@ -33,6 +33,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 schema: $(INSTALLED)
+	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	@echo "OpenAPI schema: valid, no warnings (spectacular --validate --fail-on-warn)"
 

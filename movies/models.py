@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
+DUPLICATE_TITLE_YEAR = _("A movie with this title and year already exists.")
 MIN_RATING = Decimal("0.0")
 MAX_RATING = Decimal("10.0")
 
@@ -50,7 +51,7 @@ class Movie(models.Model):
                 Lower("title"),
                 "year",
                 name="movie_title_year_ci_unique",
-                violation_error_message=_("A movie with this title and year already exists."),
+                violation_error_message=DUPLICATE_TITLE_YEAR,
             ),
             models.CheckConstraint(
                 condition=Q(year__gte=FIRST_FILM_YEAR), name="movie_year_not_before_film"

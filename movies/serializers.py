@@ -5,11 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from movies.models import MAX_RATING, MIN_RATING, Movie
+from movies.models import DUPLICATE_TITLE_YEAR, MAX_RATING, MIN_RATING, Movie
 from movies.selectors import movie_title_year_taken
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
-
-DUPLICATE_TITLE_YEAR = _("A movie with this title and year already exists.")
 
 
 @extend_schema_field(
