@@ -4,14 +4,27 @@ from django import forms
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from movies.models import MAX_RATING, MIN_RATING, Movie
 
 ORDERING_FIELDS = ("title", "year", "rating", "created_at")
 
 
-class IntegerFilter(filters.NumberFilter):
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 9999})
+class YearFilter(filters.NumberFilter):
+    """A whole year; anything else is a 400 naming the parameter."""
+
     field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        super().__init__(field_name="year", min_value=0, max_value=9999, **kwargs)
+
+
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 10})
+class RatingFilter(filters.NumberFilter):
+    def __init__(self, **kwargs):
+        super().__init__(field_name="rating", min_value=MIN_RATING, max_value=MAX_RATING, **kwargs)
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -32,20 +45,10 @@ class MovieFilter(filters.FilterSet):
     category = filters.CharFilter(
         method="filter_category", max_length=50, label="Category, ignoring case"
     )
-    year = IntegerFilter(field_name="year", min_value=0, max_value=9999, label="Release year")
-    year_min = IntegerFilter(
-        field_name="year", lookup_expr="gte", min_value=0, max_value=9999, label="Earliest year"
-    )
-    year_max = IntegerFilter(
-        field_name="year", lookup_expr="lte", min_value=0, max_value=9999, label="Latest year"
-    )
-    rating_min = filters.NumberFilter(
-        field_name="rating",
-        lookup_expr="gte",
-        min_value=MIN_RATING,
-        max_value=MAX_RATING,
-        label="Lowest rating, 0.0 to 10.0",
-    )
+    year = YearFilter(label="Release year")
+    year_min = YearFilter(lookup_expr="gte", label="Earliest release year")
+    year_max = YearFilter(lookup_expr="lte", label="Latest release year")
+    rating_min = RatingFilter(lookup_expr="gte", label="Lowest rating, 0.0 to 10.0")
     ordering = StableOrderingFilter(
         fields=ORDERING_FIELDS,
         label="Order by title, year, rating or created_at; prefix - for descending",

@@ -27,6 +27,16 @@ class MoviePagination(PageNumberPagination):
         size = _positive_int(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Results per page: default {self.page_size}, at most {self.max_page_size}."
+                )
+        return parameters
+
     def get_page_number(self, request, paginator):
         if request.query_params.get(self.page_query_param) not in self.last_page_strings:
             _positive_int(request, self.page_query_param)

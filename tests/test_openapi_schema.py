@@ -86,10 +86,11 @@ def test_filter_parameters_are_typed(schema):
     parameters = {
         p["name"]: p["schema"] for p in schema["paths"]["/api/movies/"]["get"]["parameters"]
     }
-    assert parameters["year"]["type"] == "integer"
-    assert parameters["year_min"]["type"] == "integer"
-    assert parameters["rating_min"]["type"] == "number"
-    assert parameters["page_size"]["type"] == "integer"
+    for name in ("year", "year_min", "year_max"):
+        assert parameters[name] == {"type": "integer", "minimum": 0, "maximum": 9999}
+    assert parameters["rating_min"] == {"type": "number", "minimum": 0, "maximum": 10}
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1}
+    assert parameters["page"] == {"type": "integer", "minimum": 1}
     assert "-rating" in parameters["ordering"]["items"]["enum"]
     assert {"category", "search", "page", "year_max"} <= set(parameters)
 
