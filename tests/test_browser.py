@@ -25,21 +25,22 @@ CHROMIUM_ARGS = [
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("CI must install Chromium (apt-get install -y chromium)")
         pytest.skip("Chromium is not installed here; .ci/run installs it")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
-    # still plain synchronous code, so Django's async-safety guard does not apply to them.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for earlier in SCREENSHOTS.glob("*.png"):
         earlier.unlink()
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests
+        # are still plain synchronous code, so Django's async-safety guard does not apply. Both
+        # last only as long as this module's tests.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
