@@ -1,7 +1,6 @@
 from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -10,13 +9,7 @@ from movies.selectors import movie_title_year_taken
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
 
-@extend_schema_field(
-    {
-        "type": "integer",
-        "minimum": FIRST_FILM_YEAR,
-        "description": "Release year, from 1888 to ten years after the current one.",
-    }
-)
+@extend_schema_field({"type": "integer", "minimum": FIRST_FILM_YEAR})
 class YearField(serializers.IntegerField):
     """A release year: from the first film to ``YEARS_AHEAD`` after the current year."""
 
@@ -28,7 +21,7 @@ class YearField(serializers.IntegerField):
 class MovieSerializer(serializers.ModelSerializer):
     """A movie; title and year together must be new, ignoring case."""
 
-    year = YearField()
+    year = YearField(help_text=Movie._meta.get_field("year").help_text)
     rating = serializers.DecimalField(
         # No digit count: a rating of 100 should hear "at most 10", not a count of digits.
         max_digits=None,
@@ -36,7 +29,7 @@ class MovieSerializer(serializers.ModelSerializer):
         min_value=MIN_RATING,
         max_value=MAX_RATING,
         coerce_to_string=False,
-        help_text=_("From 0.0 to 10.0, one decimal."),
+        help_text=Movie._meta.get_field("rating").help_text,
     )
 
     class Meta:

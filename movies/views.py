@@ -6,7 +6,7 @@ from rest_framework.reverse import reverse
 
 from config.openapi import AUTHENTICATED, NOT_FOUND, field_errors
 from movies.filters import MovieFilter
-from movies.models import Movie
+from movies.models import DUPLICATE_TITLE_YEAR, Movie
 from movies.pagination import MoviePagination
 from movies.serializers import MovieSerializer
 
@@ -23,7 +23,7 @@ MOVIE_EXAMPLE = OpenApiExample(
 )
 INVALID_MOVIE = field_errors(
     "A field is missing or breaks its rule, or the title and year are taken.",
-    {"title": ["A movie with this title and year already exists."]},
+    {"title": [str(DUPLICATE_TITLE_YEAR)]},
 )
 WRITE_ERRORS = {400: INVALID_MOVIE, **AUTHENTICATED}
 
