@@ -31,6 +31,7 @@ run: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 schema: $(INSTALLED)
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -5,7 +5,7 @@ from collections import Counter
 from django.conf import settings
 from django.core import checks
 
-from config.env import MIN_SECRET_BYTES
+from common.env import MIN_SECRET_BYTES
 
 
 @checks.register(checks.Tags.security)

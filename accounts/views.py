@@ -10,7 +10,7 @@ from accounts.authentication import JWTAuthentication
 from accounts.serializers import LoginSerializer, MeSerializer, TokenSerializer
 from accounts.services import token_obtain, user_tokens_revoke
 from accounts.throttling import LoginAddressThrottle, LoginEmailThrottle
-from config.openapi import AUTHENTICATED, THROTTLED, ErrorSerializer, field_errors
+from common.openapi import AUTHENTICATED, THROTTLED, ErrorSerializer, field_errors
 
 
 class LoginView(APIView):

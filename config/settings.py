@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import (
+from common.env import (
     env_bool,
     env_int,
     env_list,
@@ -25,7 +25,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 if DEBUG:
-    _dev = local_dev_secrets(BASE_DIR / ".dev-secrets.json")
+    _dev = local_dev_secrets(
+        Path(env_str("DJANGO_DEV_SECRETS_FILE") or BASE_DIR / ".dev-secrets.json")
+    )
     SECRET_KEY = env_str("DJANGO_SECRET_KEY") or _dev["secret_key"]
     _signing_keys = env_str("JWT_SIGNING_KEYS") or f"dev:{_dev['jwt_key']}"
     DEV_ADMIN_PASSWORD = _dev["admin_password"]
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "common",
     "accounts",
     "movies",
 ]
@@ -74,7 +77,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "config" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -101,7 +104,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "movies-api",
+            "KEY_PREFIX": env_str("DJANGO_CACHE_KEY_PREFIX", "movies-api"),
         }
     }
 else:
@@ -162,6 +165,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.StrictPageNumberPagination",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "5/min")},

@@ -4,10 +4,9 @@ from rest_framework import viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.reverse import reverse
 
-from config.openapi import AUTHENTICATED, NOT_FOUND, field_errors
+from common.openapi import AUTHENTICATED, NOT_FOUND, field_errors
 from movies.filters import MovieFilter
 from movies.models import DUPLICATE_TITLE_YEAR, Movie
-from movies.pagination import MoviePagination
 from movies.serializers import MovieSerializer
 
 MOVIE_EXAMPLE = OpenApiExample(
@@ -69,7 +68,6 @@ class MovieViewSet(viewsets.ModelViewSet):
     filter_backends = (DjangoFilterBackend, SearchFilter)
     filterset_class = MovieFilter
     search_fields = ("title", "overview")
-    pagination_class = MoviePagination
     # Every id reaches the view, so a malformed one gets DRF's JSON 404, not Django's HTML page.
     lookup_value_regex = r"[^/]+"
 

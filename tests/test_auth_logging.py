@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from accounts.tokens import issue_access_token
-from tests.conftest import PASSWORD, bearer_client, forge_token
+from tests.helpers import PASSWORD, bearer_client, forge_token
 
 
 @pytest.mark.django_db

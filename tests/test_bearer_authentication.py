@@ -9,7 +9,7 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import bearer_client, forge_token
+from tests.helpers import bearer_client, forge_token
 
 PROTECTED = "/api/auth/me/"
 INVALID = 'Bearer realm="api", error="invalid_token", error_description="'

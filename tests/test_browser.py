@@ -9,7 +9,7 @@ import pytest
 
 from accounts.tokens import issue_access_token
 from movies.services import sample_catalog_load
-from tests.conftest import PASSWORD, SCREENSHOTS
+from tests.helpers import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,9 +33,6 @@ def browser():
         pytest.skip("Chromium is not installed here; .ci/run installs it")
     from playwright.sync_api import sync_playwright
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for earlier in SCREENSHOTS.glob("*.png"):
-        earlier.unlink()
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests
         # are still plain synchronous code, so Django's async-safety guard does not apply. Both
@@ -91,7 +88,7 @@ def run_operation(page, operation_id: str, body: dict | None = None) -> tuple[st
     return status.inner_text().strip(), text.inner_text()
 
 
-def test_swagger_ui_login_authorize_and_list_movies(page, live_server, admin_user):
+def test_swagger_ui_login_authorize_and_list_movies(page, live_server, admin_user, screenshots):
     sample_catalog_load()
     page.goto("/api/docs/")
     page.get_by_text("Movie catalog API").first.wait_for()
@@ -112,7 +109,7 @@ def test_swagger_ui_login_authorize_and_list_movies(page, live_server, admin_use
     status, body = run_operation(page, "api_movies_list")
     assert status == "200"
     assert "Avatar" in body
-    page.screenshot(path=SCREENSHOTS / "swagger-list-movies.png", full_page=True)
+    page.screenshot(path=screenshots / "swagger-list-movies.png", full_page=True)
 
     page.reload()
     page.get_by_text("Movie catalog API").first.wait_for()
@@ -122,15 +119,15 @@ def test_swagger_ui_login_authorize_and_list_movies(page, live_server, admin_use
     assert token not in page.url
 
 
-def test_redoc_renders_the_operations(page, live_server):
+def test_redoc_renders_the_operations(page, live_server, screenshots):
     page.goto("/api/redoc/")
     for summary in ("Log in", "List movies", "Add a movie", "Health check"):
         page.locator("h2", has_text=summary).first.wait_for()
-    page.screenshot(path=SCREENSHOTS / "redoc.png")
+    page.screenshot(path=screenshots / "redoc.png")
     assert_no_request_left(page, live_server)
 
 
-def test_admin_adds_a_movie_that_the_api_then_finds(page, live_server, admin_user):
+def test_admin_adds_a_movie_that_the_api_then_finds(page, live_server, admin_user, screenshots):
     page.goto("/admin/")
     page.fill("#id_username", admin_user.email.upper())
     page.fill("#id_password", PASSWORD)
@@ -145,7 +142,7 @@ def test_admin_adds_a_movie_that_the_api_then_finds(page, live_server, admin_use
     page.fill("#id_category", "Drama")
     page.click("input[name=_save]")
     page.get_by_text("was added successfully").wait_for()
-    page.screenshot(path=SCREENSHOTS / "admin-movie-added.png")
+    page.screenshot(path=screenshots / "admin-movie-added.png")
 
     token = issue_access_token(admin_user).value
     response = page.request.get(

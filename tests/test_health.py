@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import run_manage
+from tests.helpers import run_manage
 
 
 @pytest.mark.django_db

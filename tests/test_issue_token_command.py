@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.conftest import bearer_client
+from tests.helpers import bearer_client
 
 
 @pytest.mark.django_db

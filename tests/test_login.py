@@ -6,7 +6,7 @@ from django.conf import settings
 
 from accounts.models import User
 from accounts.tokens import REQUIRED_CLAIMS
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 LOGIN = "/api/auth/login/"
 

@@ -5,7 +5,7 @@ import os
 import pytest
 import redis
 
-from tests.conftest import PASSWORD, run_manage
+from tests.helpers import PASSWORD, run_manage
 
 LOGIN = "/api/auth/login/"
 RATE = 5  # the default LOGIN_THROTTLE_RATE is 5/min
@@ -64,8 +64,9 @@ def test_login_throttle_rate_comes_from_the_environment():
 
 
 @pytest.fixture
-def shared_redis_cache(settings):
-    """The Redis that CI provides (REDIS_URL, else the local one): the cache workers share."""
+def shared_redis_cache(settings, own_cache_keys):
+    """The Redis that CI provides (REDIS_URL, else the local one): the cache workers share.
+    Keys carry this test's own prefix, so nothing else in that Redis is read or cleared."""
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
@@ -77,14 +78,10 @@ def shared_redis_cache(settings):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": url,
-            "KEY_PREFIX": "movies-api",
+            "KEY_PREFIX": own_cache_keys,
         }
     }
-    from django.core.cache import cache
-
-    cache.clear()
-    yield url
-    cache.clear()
+    return {"REDIS_URL": url, "DJANGO_CACHE_KEY_PREFIX": own_cache_keys}
 
 
 @pytest.mark.django_db
@@ -97,7 +94,7 @@ def test_attempts_in_another_process_count_here_through_redis(
         "0",
         "-c",
         _client_script(admin_user.email, RATE),
-        env={"REDIS_URL": shared_redis_cache, "DJANGO_ALLOWED_HOSTS": "testserver"},
+        env={**shared_redis_cache, "DJANGO_ALLOWED_HOSTS": "testserver"},
     )
     assert other_worker.returncode == 0, other_worker.stderr
     assert other_worker.stdout.split() == ["400"] * RATE

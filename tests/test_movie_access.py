@@ -4,7 +4,7 @@ import pytest
 
 from accounts.tokens import issue_access_token
 from movies.models import Movie
-from tests.conftest import bearer_client
+from tests.helpers import bearer_client
 
 BODY = {"title": "Heat", "year": 1995, "rating": 8.3, "category": "Crimen"}
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from tests.conftest import PASSWORD, PRODUCTION_ENV, PROJECT_DIR, run_manage
+from tests.helpers import PASSWORD, PRODUCTION_ENV, PROJECT_DIR, run_manage
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 ADMIN_EMAIL = "load@example.com"

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import User
 from accounts.tokens import issue_access_token
-from tests.conftest import PASSWORD, bearer_client
+from tests.helpers import PASSWORD, bearer_client
 
 ME = "/api/auth/me/"
 REVOKED = (

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from config.env import local_dev_secrets
-from tests.conftest import PRODUCTION_ENV, run_manage
+from common.env import local_dev_secrets
+from tests.helpers import PRODUCTION_ENV, run_manage
 
 
 def test_production_settings_pass_check_deploy():

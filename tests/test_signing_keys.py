@@ -6,7 +6,7 @@ from django.core import checks
 from django.core.management import CommandError, call_command
 
 from accounts.tokens import issue_access_token
-from tests.conftest import bearer_client, forge_token
+from tests.helpers import bearer_client, forge_token
 
 NEW_KEY = ("k2", "a-new-signing-key-that-is-long-enough-to-sign")
 OLD_KEY = ("k1", "the-old-signing-key-that-is-still-trusted-now")

@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.db import IntegrityError
 
 from accounts.models import User
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 @pytest.mark.django_db

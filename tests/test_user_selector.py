@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_get_by_id
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 @pytest.mark.django_db

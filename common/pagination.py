@@ -16,8 +16,8 @@ def _positive_int(request, param: str) -> int | None:
     return value
 
 
-class MoviePagination(PageNumberPagination):
-    """Page-number pagination; ``page_size`` above 100 is capped, a bad one is a 400."""
+class StrictPageNumberPagination(PageNumberPagination):
+    """Page-number pagination; ``page_size`` above 100 is capped, a bad page or size is a 400."""
 
     page_size = 20
     page_size_query_param = "page_size"

@@ -1,6 +1,6 @@
-from rest_framework.routers import SimpleRouter
+"""Routers shared by every resource."""
 
-from movies.views import MovieViewSet
+from rest_framework.routers import SimpleRouter
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -9,9 +9,3 @@ class OptionalSlashRouter(SimpleRouter):
     def __init__(self):
         super().__init__()
         self.trailing_slash = "/?"
-
-
-router = OptionalSlashRouter()
-router.register("movies", MovieViewSet, basename="movie")
-
-urlpatterns = router.urls

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    """What every resource shares: routing, pagination, OpenAPI pieces, error and health views."""
+
+    name = "common"
+    verbose_name = "Common API plumbing"

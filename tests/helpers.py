@@ -1,0 +1,89 @@
+"""Helpers the test modules share: constants, clients, hand-made tokens, subprocess runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from accounts.models import User
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "p" * 20 + "rod-secret-key-with-enough-entropy-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "JWT_SIGNING_KEYS": "k2026:" + "s" * 10 + "igning-key-that-is-long-enough-42",
+}
+# Variables a subprocess inherits from this run: where its development secrets live (outside
+# the working tree) and which cache keys are this run's.
+_INHERITED = ("DJANGO_DEV_SECRETS_FILE",)
+
+
+def bearer_client(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def forge_token(
+    user: User | None = None,
+    *,
+    key: str | None = None,
+    kid: str | None = None,
+    algorithm: str = "HS256",
+    headers: dict | None = None,
+    drop: tuple[str, ...] = (),
+    **claims,
+) -> str:
+    """A token built by hand, as an attacker or a misconfigured peer would, from valid defaults."""
+    conf = django_settings.JWT
+    default_kid, default_key = conf["SIGNING_KEYS"][0]
+    now = int(time.time())
+    payload = {
+        "iss": conf["ISSUER"],
+        "aud": conf["AUDIENCE"],
+        "sub": str(user.pk) if user else "1",
+        "email": user.email if user else "nobody@example.com",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "test-jti",
+        "ver": user.token_version if user else 0,
+        **claims,
+    }
+    for name in drop:
+        payload.pop(name)
+    header = {"kid": kid or default_kid, **(headers or {})}
+    return jwt.encode(payload, key or default_key, algorithm=algorithm, headers=header)
+
+
+def subprocess_env(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without the project's settings variables, plus ``env``."""
+    base = {
+        name: value
+        for name, value in os.environ.items()
+        if name in _INHERITED
+        or not name.startswith(("DJANGO_", "JWT_", "DATABASE_URL", "REDIS_URL", "LOGIN_"))
+    }
+    return {**base, **env}
+
+
+def run_manage(*args: str, env: dict[str, str], check: bool = False) -> subprocess.CompletedProcess:
+    """Run ``manage.py`` in a fresh interpreter with exactly the given DJANGO_/JWT_ environment."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=subprocess_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
