@@ -18,15 +18,17 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import timeit
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -134,39 +136,6 @@ def token_verify_microseconds(user) -> dict[str, float]:
     return {"full": cold, "repeat": warm / calls * 1e6}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int) -> subprocess.Popen:
-    workers = str(os.cpu_count() * 2 + 1)
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            workers,
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
-
-
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
@@ -242,7 +211,6 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     database_url = bench_database_url()
     configure_environment(database_url)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -262,17 +230,12 @@ def main() -> None:
     figures["token_verify_us"] = token_verify_microseconds(admin)
     queries_small = queries_per_request(token, movie_id)
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_gunicorn(port)
-    try:
+    workers = os.cpu_count() * 2 + 1
+    with gunicorn(env=os.environ.copy(), log=RESULTS / "gunicorn.log", workers=workers) as base:
         latency_small = list_latency(base, token)
         figures["throughput"] = throughput_ratio(base, token, movie_id)
         seed_movies(SMALL, LARGE)
         latency_large = list_latency(base, token)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     queries_large = queries_per_request(token, movie_id)
     figures["queries"] = {
         "list": max(queries_small["list"], queries_large["list"]),

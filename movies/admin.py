@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from movies.models import Movie
+from movies.services import movie_save
 
 CSV_COLUMNS = ("id", "title", "year", "category", "rating", "overview", "created_at", "updated_at")
 # Spreadsheets run a cell that starts with one of these as a formula.
@@ -90,6 +91,10 @@ class MovieAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return _is_admin(request)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # The form put its cleaned data on obj; the one write path checks the rules and saves.
+        movie_save(movie=obj)
 
     @admin.action(description=_("Export selected movies as CSV"), permissions=("view",))
     def export_csv(self, request, queryset):

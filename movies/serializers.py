@@ -1,11 +1,11 @@
 from contextlib import contextmanager
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from movies.models import DUPLICATE_TITLE_YEAR, MAX_RATING, MIN_RATING, Movie
-from movies.selectors import movie_title_year_taken
+from movies.models import MAX_RATING, MIN_RATING, Movie
+from movies.services import movie_create, movie_update
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
 
@@ -19,7 +19,7 @@ class YearField(serializers.IntegerField):
 
 
 class MovieSerializer(serializers.ModelSerializer):
-    """A movie; title and year together must be new, ignoring case."""
+    """A movie. Writes go through ``movies.services``, which checks every rule of the model."""
 
     year = YearField(help_text=Movie._meta.get_field("year").help_text)
     rating = serializers.DecimalField(
@@ -46,36 +46,19 @@ class MovieSerializer(serializers.ModelSerializer):
         )
         read_only_fields = ("id", "created_at", "updated_at")
 
-    def validate(self, attrs: dict) -> dict:
-        if self._title_year_taken(attrs):
-            raise serializers.ValidationError({"title": [DUPLICATE_TITLE_YEAR]})
-        return attrs
-
-    def _title_year_taken(self, attrs: dict) -> bool:
-        """Whether the title and year this write leaves the movie with belong to another."""
-        title = attrs.get("title", getattr(self.instance, "title", None))
-        year = attrs.get("year", getattr(self.instance, "year", None))
-        if title is None or year is None:
-            return False
-        exclude_pk = self.instance.pk if self.instance is not None else None
-        return movie_title_year_taken(title=title, year=year, exclude_pk=exclude_pk)
-
     def create(self, validated_data: dict) -> Movie:
-        with self._duplicate_as_validation_error(validated_data):
-            return super().create(validated_data)
+        with _model_errors_as_field_errors():
+            return movie_create(**validated_data)
 
     def update(self, instance: Movie, validated_data: dict) -> Movie:
-        with self._duplicate_as_validation_error(validated_data):
-            return super().update(instance, validated_data)
+        with _model_errors_as_field_errors():
+            return movie_update(movie=instance, **validated_data)
 
-    @contextmanager
-    def _duplicate_as_validation_error(self, validated_data: dict):
-        # validate() saw no duplicate, but a concurrent request may have written one since:
-        # the unique constraint then decides, and the loser gets the same 400 as everyone else.
-        try:
-            with transaction.atomic():
-                yield
-        except IntegrityError:
-            if self._title_year_taken(validated_data):
-                raise serializers.ValidationError({"title": [DUPLICATE_TITLE_YEAR]}) from None
-            raise
+
+@contextmanager
+def _model_errors_as_field_errors():
+    """The services' Django ``ValidationError`` as DRF's: a 400 with field → messages."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None

@@ -1,15 +1,59 @@
-"""Writes of the movies app."""
+"""Writes of the movies app. The API, Django admin and the sample loader all write through here,
+so a movie's rules, title-and-year uniqueness included, are checked in one place."""
 
 import json
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
-from movies.models import Movie
+from movies.models import DUPLICATE_TITLE_YEAR, Movie
 from movies.selectors import movie_title_year_taken
 
 SAMPLE_CATALOG = Path(__file__).with_name("sample_catalog.json")
+
+
+class DuplicateMovie(ValidationError):
+    """Another movie has this title (ignoring case) and year."""
+
+    def __init__(self):
+        super().__init__({"title": [ValidationError(DUPLICATE_TITLE_YEAR, code="unique")]})
+
+
+def movie_create(
+    *, title: str, year: int, rating: Decimal, category: str, overview: str = ""
+) -> Movie:
+    """Add a movie; raise ``ValidationError`` (``DuplicateMovie`` for a taken title and year)."""
+    movie = Movie(title=title, year=year, rating=rating, category=category, overview=overview)
+    return movie_save(movie=movie)
+
+
+def movie_update(*, movie: Movie, **fields) -> Movie:
+    """Change the given fields of ``movie``; raises as ``movie_create`` does."""
+    for name, value in fields.items():
+        setattr(movie, name, value)
+    return movie_save(movie=movie)
+
+
+def movie_save(*, movie: Movie) -> Movie:
+    """Check every rule of ``movie`` (new or changed) and write it; the one place that does."""
+    movie.full_clean(validate_constraints=False)
+    _ensure_title_year_free(movie)
+    try:
+        with transaction.atomic():
+            movie.save()
+    except IntegrityError:
+        # The check above saw no duplicate, but a concurrent write may have made one since: the
+        # unique constraint decided, and the loser hears the same message as everyone else.
+        _ensure_title_year_free(movie)
+        raise
+    return movie
+
+
+def _ensure_title_year_free(movie: Movie) -> None:
+    if movie_title_year_taken(title=movie.title, year=movie.year, exclude_pk=movie.pk):
+        raise DuplicateMovie
 
 
 @transaction.atomic
@@ -21,11 +65,9 @@ def sample_catalog_load(*, path: Path = SAMPLE_CATALOG) -> int:
     """
     added = 0
     for entry in json.loads(path.read_text(encoding="utf-8")):
-        if movie_title_year_taken(title=entry["title"], year=entry["year"]):
+        try:
+            movie_create(**{**entry, "rating": Decimal(str(entry["rating"]))})
+        except DuplicateMovie:
             continue
-        movie = Movie(**{**entry, "rating": Decimal(str(entry["rating"]))})
-        # Field rules only: the title-and-year check just ran, and the database has the rest.
-        movie.full_clean(validate_constraints=False)
-        movie.save()
         added += 1
     return added

@@ -1,6 +1,9 @@
 """Admins create, read, replace, change and delete movies through /api/movies/."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 
 from movies.models import Movie
 
@@ -70,13 +73,17 @@ def test_put_without_a_required_field_is_400(admin_client, make_movie):
 
 @pytest.mark.django_db
 def test_patch_changes_only_the_given_fields(admin_client, make_movie):
-    movie = make_movie(title="Up", year=2009, category="Animación")
-    response = admin_client.patch(f"/api/movies/{movie.pk}/", {"rating": 8.3})
+    created = datetime.now(UTC).replace(microsecond=0)
+    with time_machine.travel(created, tick=False) as clock:
+        movie = make_movie(title="Up", year=2009, category="Animación")
+        clock.shift(timedelta(minutes=5))
+        response = admin_client.patch(f"/api/movies/{movie.pk}/", {"rating": 8.3})
     assert response.status_code == 200
     assert response.json()["rating"] == 8.3
     movie.refresh_from_db()
     assert (movie.title, movie.category, str(movie.rating)) == ("Up", "Animación", "8.3")
-    assert movie.updated_at > movie.created_at
+    assert (movie.created_at, movie.updated_at) == (created, created + timedelta(minutes=5))
+    assert response.json()["updated_at"] == f"{created + timedelta(minutes=5):%Y-%m-%dT%H:%M:%SZ}"
 
 
 @pytest.mark.django_db

@@ -6,9 +6,6 @@ the rest of the suite uses.
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,16 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from tests.helpers import PASSWORD, PRODUCTION_ENV, PROJECT_DIR, run_manage
+from tests.helpers import PASSWORD, PRODUCTION_ENV, run_manage, subprocess_env
+from tests.servers import gunicorn
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 ADMIN_EMAIL = "load@example.com"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _postgres_available() -> bool:
@@ -88,11 +80,10 @@ def production_server(tmp_path_factory):
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     database_url = f"{POSTGRES}/{name}"
-    port = _free_port()
-    log = tmp_path_factory.mktemp("gunicorn") / "stderr.log"
-    log_file = log.open("w")
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
     env = {
         **PRODUCTION_ENV,
+        "DJANGO_STATIC_ROOT": str(tmp_path_factory.mktemp("static")),
         "DATABASE_URL": database_url,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_HTTPS": "false",
@@ -106,41 +97,10 @@ def production_server(tmp_path_factory):
         ("createsuperuser", "--noinput"),
     ):
         run_manage(*command, env=env, check=True)
-    gunicorn = subprocess.Popen(
-        [
-            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "4",
-            "--threads",
-            "4",
-        ],
-        cwd=PROJECT_DIR,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}, **env},
-        stdout=subprocess.DEVNULL,
-        # A file, not a pipe: nobody reads a pipe while the tests run, and a full one would
-        # block every worker that logs (each rejected token is logged).
-        stderr=log_file,
-    )
-    server = Server(f"http://127.0.0.1:{port}", database_url)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if server.request("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert gunicorn.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
-        yield server
+        with gunicorn(env=subprocess_env(env), log=log, workers=4, threads=4) as url:
+            yield Server(url, database_url)
     finally:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=30)
-        log_file.close()
         with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     errors = log.read_text()
