@@ -45,7 +45,7 @@ else:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.AdminConfig",  # django.contrib.admin, its login under the login policy
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
