@@ -10,7 +10,13 @@ from accounts.authentication import JWTAuthentication
 from accounts.login_policy import login_policy_check, login_policy_record
 from accounts.serializers import LoginSerializer, MeSerializer, TokenSerializer
 from accounts.services import token_obtain, user_tokens_revoke
-from common.openapi import AUTHENTICATED, THROTTLED, ErrorSerializer, field_errors
+from common.openapi import (
+    AUTHENTICATED,
+    SERVICE_UNAVAILABLE,
+    THROTTLED,
+    ErrorSerializer,
+    field_errors,
+)
 
 
 class LoginView(APIView):
@@ -31,6 +37,7 @@ class LoginView(APIView):
             400: field_errors("The body is malformed.", {"email": ["This field is required."]}),
             401: OpenApiResponse(ErrorSerializer, description="Wrong email or password."),
             429: THROTTLED,
+            503: SERVICE_UNAVAILABLE,
         },
         examples=[
             OpenApiExample(
