@@ -53,6 +53,18 @@ def wait_until(condition, *, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def unreachable_redis_cache(key_prefix: str) -> dict:
+    """``CACHES`` for a Redis that is down: a loopback port where nothing listens."""
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "KEY_PREFIX": key_prefix,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
 @contextlib.contextmanager
 def throwaway_postgres_database(prefix: str = "movies_test") -> Iterator[str]:
     """A new, empty PostgreSQL database on the local server; yields its URL, drops it after."""
@@ -263,6 +275,7 @@ class GunicornServer:
             [
                 *(str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{self.port}"),
                 *("--workers", str(self.workers), "--timeout", "60"),
+                "--no-control-socket",  # its default path is one per machine
             ],
             cwd=PROJECT_DIR,
             env=subprocess_env(self.env),

@@ -1,8 +1,9 @@
 """Dependency outages are answered, not crashed, and the service recovers by itself.
 
-gunicorn with production settings reaches its own throwaway PostgreSQL database through a TCP
-proxy that the tests cut and restore, and a Redis of its own that the tests stop and start.
-Runs in both CI passes, whatever database the rest of the suite uses.
+First in-process with a Redis that is down; then for real: gunicorn with production settings
+reaches its own throwaway PostgreSQL database through a TCP proxy that the tests cut and
+restore, and a Redis of its own that the tests stop and start. Runs in both CI passes, whatever
+database the rest of the suite uses.
 """
 
 import json
@@ -20,11 +21,35 @@ from tests.servers import (
     RedisServer,
     TcpProxy,
     throwaway_postgres_database,
+    unreachable_redis_cache,
 )
 
 ADMIN_EMAIL = "outage@example.com"
 # What "answered quickly" means: the connect timeout (2 s) plus the request's own work.
 PROMPT = 2.5
+
+
+UNAVAILABLE = {"detail": "The service is temporarily unavailable. Try again later."}
+
+
+@pytest.mark.django_db
+def test_with_the_cache_down_logins_are_503_and_reads_keep_working(
+    settings, own_cache_keys, client, api_client, admin_user, admin_client
+):
+    settings.CACHES = unreachable_redis_cache(own_cache_keys)
+    response = api_client.post(
+        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    )
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
+    assert int(response["Retry-After"]) > 0
+
+    page = client.post("/admin/login/", {"username": admin_user.email, "password": PASSWORD})
+    assert (page.status_code, int(page["Retry-After"]) > 0) == (503, True)
+    assert "temporarily unavailable" in page.text
+    assert "_auth_user_id" not in client.session
+
+    assert admin_client.get("/api/movies/").status_code == 200
+    assert admin_client.get("/api/auth/me/").json()["email"] == admin_user.email
 
 
 @dataclass
@@ -95,7 +120,7 @@ def assert_unavailable_json(status, headers, raw, seconds):
     assert seconds < PROMPT
     assert int(headers["Retry-After"]) > 0
     assert headers["Content-Type"] == "application/json"
-    assert json.loads(raw) == {"detail": "The service is temporarily unavailable. Try again later."}
+    assert json.loads(raw) == UNAVAILABLE
 
 
 def _cookies(headers) -> dict[str, str]:

@@ -3,22 +3,14 @@
 import pytest
 
 from tests.helpers import PRODUCTION_ENV, run_manage
-from tests.servers import free_port
+from tests.servers import free_port, unreachable_redis_cache
 
 ALL_UP = {"status": "ok", "database": "ok", "cache": "ok"}
 
 
 @pytest.fixture
 def cache_down(settings, own_cache_keys):
-    """Redis as the cache, on a port where nothing listens: every cache call is refused."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-            "KEY_PREFIX": own_cache_keys,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
+    settings.CACHES = unreachable_redis_cache(own_cache_keys)
 
 
 @pytest.mark.django_db
