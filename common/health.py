@@ -11,6 +11,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.middleware import RETRY_AFTER_SECONDS
+
 logger = logging.getLogger(__name__)
 
 OK, DEGRADED, UNAVAILABLE = "ok", "degraded", "unavailable"
@@ -97,4 +99,7 @@ class HealthView(APIView):
         else:
             overall, code = (OK if cache_state == OK else DEGRADED), status.HTTP_200_OK
         body = {"status": overall, "database": database, "cache": cache_state}
-        return Response(body, status=code, headers={"Cache-Control": "no-store"})
+        headers = {"Cache-Control": "no-store"}
+        if code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return Response(body, status=code, headers=headers)

@@ -33,7 +33,7 @@ def test_healthz_is_503_when_the_database_does_not_answer():
     # A real server process whose database is a closed port: the connection is refused.
     script = (
         "from django.test import Client; r = Client().get('/healthz');"
-        "print(r.status_code, r.content.decode())"
+        "print(r.status_code, r['Retry-After'], r.content.decode())"
     )
     result = run_manage(
         "shell",
@@ -48,7 +48,7 @@ def test_healthz_is_503_when_the_database_does_not_answer():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        '503 {"status":"unavailable","database":"unavailable","cache":"ok"}'
+        '503 5 {"status":"unavailable","database":"unavailable","cache":"ok"}'
     )
 
 
