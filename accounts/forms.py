@@ -1,4 +1,4 @@
-from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -24,28 +24,31 @@ class UserChangeAdminForm(UserChangeForm):
         fields = "__all__"
 
 
-class PolicyAdminAuthenticationForm(AdminAuthenticationForm):
-    """Django admin's login form, under the login policy of the API login (same counters).
+THROTTLED = _("Too many login attempts. Try again in %(wait)s seconds.")
 
-    A refused attempt is a form error, and ``throttled_wait`` holds the seconds to wait, which
-    ``PolicyAdminSite.login`` turns into a 429 with ``Retry-After``.
-    """
 
-    error_messages = {
-        **AdminAuthenticationForm.error_messages,
-        "throttled": _("Too many login attempts. Try again in %(wait)s seconds."),
-    }
+class _LoginPolicyFormMixin:
+    """Checks a form's password under the login policy; a refusal is a form error, and
+    ``throttled_wait`` holds the seconds to wait (``PolicyAdminSite`` answers 429 with them)."""
+
     throttled_wait: int | None = None
 
-    def clean(self):
-        email = self.cleaned_data.get("username")
+    def _policy_check(self, request, email) -> None:
         try:
-            login_policy_check(self.request, email)
+            login_policy_check(request, email)
         except Throttled as refused:
             self.throttled_wait = refused.wait
             raise ValidationError(
-                self.error_messages["throttled"], code="throttled", params={"wait": refused.wait}
+                THROTTLED, code="throttled", params={"wait": refused.wait}
             ) from None
+
+
+class PolicyAdminAuthenticationForm(_LoginPolicyFormMixin, AdminAuthenticationForm):
+    """Django admin's login form, under the login policy of the API login (same counters)."""
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        self._policy_check(self.request, email)
         if not (email and self.cleaned_data.get("password")):
             return super().clean()  # a field is missing: no password was checked
         try:
@@ -56,3 +59,22 @@ class PolicyAdminAuthenticationForm(AdminAuthenticationForm):
             raise
         login_policy_record(self.request, email, success=True)
         return cleaned
+
+
+class PolicyPasswordChangeForm(_LoginPolicyFormMixin, AdminPasswordChangeForm):
+    """Django admin's "change my password" form: the old password is checked under the login
+    policy too, so a borrowed admin session cannot be used to guess it."""
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self):
+        self._policy_check(self.request, self.user.email)
+        try:
+            old_password = super().clean_old_password()
+        except ValidationError:
+            login_policy_record(self.request, self.user.email, success=False)
+            raise
+        login_policy_record(self.request, self.user.email, success=True)
+        return old_password

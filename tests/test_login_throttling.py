@@ -145,6 +145,42 @@ def test_admin_login_of_a_non_staff_user_counts_as_a_failure(
     assert admin_attempt(client, regular_user.email, PASSWORD, "10.3.1.1").status_code == 429
 
 
+def change_password(client, old_password, address):
+    new = "a new and long enough passphrase 42"
+    return client.post(
+        "/admin/password_change/",
+        {"old_password": old_password, "new_password1": new, "new_password2": new},
+        REMOTE_ADDR=address,
+    )
+
+
+@pytest.mark.django_db
+def test_admin_password_change_checks_the_old_password_under_the_same_policy(
+    client, api_client, admin_user, clock
+):
+    client.force_login(admin_user)
+    for number in range(RATE - 1):
+        page = change_password(client, "wrong password", address=f"10.5.0.{number}")
+        assert page.status_code == 200
+        assert "Your old password was entered incorrectly" in page.text
+    attempt(api_client, admin_user.email, address="10.5.1.1")
+
+    refused = change_password(client, PASSWORD, address="10.5.2.2")
+    assert (refused.status_code, refused["Retry-After"]) == (429, "45")
+    assert "Too many login attempts. Try again in 45 seconds." in refused.text
+    admin_user.refresh_from_db()
+    assert admin_user.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_admin_password_change_with_the_right_old_password_still_works(client, admin_user, clock):
+    client.force_login(admin_user)
+    done = change_password(client, PASSWORD, address="10.6.0.1")
+    assert (done.status_code, done["Location"]) == (302, "/admin/password_change/done/")
+    admin_user.refresh_from_db()
+    assert admin_user.check_password("a new and long enough passphrase 42")
+
+
 def _client_script(email: str, count: int, password: str | None = None) -> str:
     body = {"email": email} if password is None else {"email": email, "password": password}
     return (
