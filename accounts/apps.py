@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AccountsConfig(AppConfig):
@@ -9,3 +10,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Registered for their side effects: system checks and the OpenAPI security scheme.
         from accounts import checks, schema  # noqa: F401
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """Django admin (listed in INSTALLED_APPS in its place), whose default site logs in under
+    the API's login policy: see accounts/admin_site.py."""
+
+    default = False  # "accounts" alone still means AccountsConfig
+    default_site = "accounts.admin_site.PolicyAdminSite"

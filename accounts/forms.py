@@ -1,5 +1,10 @@
+from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import Throttled
 
+from accounts.login_policy import login_policy_check, login_policy_record
 from accounts.models import User
 
 
@@ -17,3 +22,59 @@ class UserChangeAdminForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+
+THROTTLED = _("Too many login attempts. Try again in %(wait)s seconds.")
+
+
+class _LoginPolicyFormMixin:
+    """Checks a form's password under the login policy; a refusal is a form error, and
+    ``throttled_wait`` holds the seconds to wait (``PolicyAdminSite`` answers 429 with them)."""
+
+    throttled_wait: int | None = None
+
+    def _policy_check(self, request, email) -> None:
+        try:
+            login_policy_check(request, email)
+        except Throttled as refused:
+            self.throttled_wait = refused.wait
+            raise ValidationError(
+                THROTTLED, code="throttled", params={"wait": refused.wait}
+            ) from None
+
+
+class PolicyAdminAuthenticationForm(_LoginPolicyFormMixin, AdminAuthenticationForm):
+    """Django admin's login form, under the login policy of the API login (same counters)."""
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        self._policy_check(self.request, email)
+        if not (email and self.cleaned_data.get("password")):
+            return super().clean()  # a field is missing: no password was checked
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            # Wrong password, or right password of an inactive or non-staff user: a failure here.
+            login_policy_record(self.request, email, success=False)
+            raise
+        login_policy_record(self.request, email, success=True)
+        return cleaned
+
+
+class PolicyPasswordChangeForm(_LoginPolicyFormMixin, AdminPasswordChangeForm):
+    """Django admin's "change my password" form: the old password is checked under the login
+    policy too, so a borrowed admin session cannot be used to guess it."""
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self):
+        self._policy_check(self.request, self.user.email)
+        try:
+            old_password = super().clean_old_password()
+        except ValidationError:
+            login_policy_record(self.request, self.user.email, success=False)
+            raise
+        login_policy_record(self.request, self.user.email, success=True)
+        return old_password

@@ -7,18 +7,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import JWTAuthentication
+from accounts.login_policy import login_policy_check, login_policy_record
 from accounts.serializers import LoginSerializer, MeSerializer, TokenSerializer
 from accounts.services import token_obtain, user_tokens_revoke
-from accounts.throttling import LoginAddressThrottle, LoginEmailThrottle
-from common.openapi import AUTHENTICATED, THROTTLED, ErrorSerializer, field_errors
+from common.openapi import (
+    AUTHENTICATED,
+    SERVICE_UNAVAILABLE,
+    THROTTLED,
+    ErrorSerializer,
+    field_errors,
+)
 
 
 class LoginView(APIView):
-    """Exchange an email and password for an access token."""
+    """Exchange an email and password for an access token, under the login policy
+    (accounts/login_policy.py): a refused attempt is a 429 with ``Retry-After``."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
-    throttle_classes = (LoginAddressThrottle, LoginEmailThrottle)
 
     @extend_schema(
         tags=["auth"],
@@ -31,6 +37,7 @@ class LoginView(APIView):
             400: field_errors("The body is malformed.", {"email": ["This field is required."]}),
             401: OpenApiResponse(ErrorSerializer, description="Wrong email or password."),
             429: THROTTLED,
+            503: SERVICE_UNAVAILABLE,
         },
         examples=[
             OpenApiExample(
@@ -46,9 +53,12 @@ class LoginView(APIView):
         ],
     )
     def post(self, request):
-        serializer = LoginSerializer(data=request.data)
+        data = request.data
+        login_policy_check(request, data.get("email") if hasattr(data, "get") else None)
+        serializer = LoginSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         token = token_obtain(request=request, **serializer.validated_data)
+        login_policy_record(request, serializer.validated_data["email"], success=token is not None)
         if token is None:
             raise AuthenticationFailed(_("The email or password is incorrect."))
         body = {"access_token": token.value, "token_type": "Bearer", "expires_in": token.expires_in}

@@ -1,23 +1,65 @@
-"""Liveness and readiness probe for load balancers: is the database answering?"""
+"""Liveness and readiness probe for load balancers: does each dependency answer?"""
 
 import logging
 
-from django.db import DatabaseError, connection
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from django.core.cache import cache
+from django.db import Error as DatabaseError
+from django.db import connection
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.middleware import RETRY_AFTER_SECONDS
+
 logger = logging.getLogger(__name__)
 
-_STATUS = inline_serializer(
-    "HealthStatus", {"status": serializers.ChoiceField(choices=["ok", "unavailable"])}
-)
+OK, DEGRADED, UNAVAILABLE = "ok", "degraded", "unavailable"
+
+_DEPENDENCY = {"type": "string", "enum": [OK, UNAVAILABLE]}
+_STATUS = {
+    "type": "object",
+    "properties": {
+        "status": {
+            "type": "string",
+            "enum": [OK, DEGRADED, UNAVAILABLE],
+            "description": "ok: every dependency answers; degraded: the cache does not (logins "
+            "are refused, everything else works); unavailable: the database does not.",
+        },
+        "database": _DEPENDENCY,
+        "cache": _DEPENDENCY,
+    },
+    "required": ["status", "database", "cache"],
+}
+
+
+def _database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        # An outage, not a bug: one line, no traceback.
+        logger.warning("Health check: the database did not answer (%s)", type(error).__name__)
+        return False
+    return True
+
+
+def _cache_answers() -> bool:
+    try:
+        cache.get("healthz-probe")
+    except Exception as error:  # any backend's own error: a probe reports, it does not crash
+        logger.warning("Health check: the cache did not answer (%s)", type(error).__name__)
+        return False
+    return True
 
 
 class HealthView(APIView):
-    """``GET /healthz``: 200 ``{"status": "ok"}`` when the database answers, else 503."""
+    """``GET /healthz``: each dependency's state; 503 when the database does not answer.
+
+    Exempt from the HTTPS redirect (``SECURE_REDIRECT_EXEMPT``), so plain-HTTP probes work.
+    """
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -27,16 +69,37 @@ class HealthView(APIView):
         summary="Health check",
         auth=[],  # public: no padlock in Swagger UI
         responses={
-            200: OpenApiResponse(_STATUS, description="The database answers."),
-            503: OpenApiResponse(_STATUS, description="The database does not answer."),
+            200: OpenApiResponse(
+                _STATUS,
+                description="The database answers; the cache may not (status degraded).",
+                examples=[
+                    OpenApiExample("All up", {"status": OK, "database": OK, "cache": OK}),
+                    OpenApiExample(
+                        "Cache down", {"status": DEGRADED, "database": OK, "cache": UNAVAILABLE}
+                    ),
+                ],
+            ),
+            503: OpenApiResponse(
+                _STATUS,
+                description="The database does not answer.",
+                examples=[
+                    OpenApiExample(
+                        "Database down",
+                        {"status": UNAVAILABLE, "database": UNAVAILABLE, "cache": OK},
+                    )
+                ],
+            ),
         },
     )
     def get(self, request):
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-                cursor.fetchone()
-        except DatabaseError:
-            logger.exception("Health check: the database did not answer")
-            return Response({"status": "unavailable"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"status": "ok"})
+        database = OK if _database_answers() else UNAVAILABLE
+        cache_state = OK if _cache_answers() else UNAVAILABLE
+        if database == UNAVAILABLE:
+            overall, code = UNAVAILABLE, status.HTTP_503_SERVICE_UNAVAILABLE
+        else:
+            overall, code = (OK if cache_state == OK else DEGRADED), status.HTTP_200_OK
+        body = {"status": overall, "database": database, "cache": cache_state}
+        headers = {"Cache-Control": "no-store"}
+        if code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return Response(body, status=code, headers=headers)

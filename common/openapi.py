@@ -44,3 +44,7 @@ THROTTLED = OpenApiResponse(
     ErrorSerializer, description="Too many attempts; retry after the Retry-After header's seconds."
 )
 AUTHENTICATED = {401: UNAUTHORIZED, 403: FORBIDDEN}
+SERVICE_UNAVAILABLE = OpenApiResponse(
+    ErrorSerializer,
+    description="A dependency (database or cache) does not answer; retry after Retry-After.",
+)

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import jwt
+import pytest
+import redis
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
@@ -87,3 +89,16 @@ def run_manage(*args: str, env: dict[str, str], check: bool = False) -> subproce
         timeout=120,
         check=check,
     )
+
+
+def shared_redis_url() -> str:
+    """The Redis that CI provides (``REDIS_URL``, else the local one); skips the test when there
+    is none, except under CI, where it fails."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide Redis at {url}")
+        pytest.skip(f"no Redis at {url}; .ci/run provides one")
+    return url

@@ -1,73 +1,311 @@
-"""Real servers for tests and the benchmark: gunicorn serving the project's WSGI application."""
+"""Real servers for tests and the benchmark: a throwaway PostgreSQL database, a Redis of the test's own, a TCP
+proxy that can cut the database off, and gunicorn running the project with production settings.
+
+Each is a context manager that cleans up after itself; none writes into the working tree.
+Under CI a missing PostgreSQL or redis-server fails the test; elsewhere it skips it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).with_name("gunicorn")
+import psycopg
+import pytest
+import redis
+
+from tests.helpers import PROJECT_DIR, subprocess_env
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+POSTGRES_ADDRESS = ("127.0.0.1", 5432)
 
 
 def free_port() -> int:
+    """A loopback port nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@contextmanager
+def _missing(what: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {what}")
+    pytest.skip(f"no {what} on this machine; .ci/run provides it")
+
+
+def wait_until(condition, *, timeout: float, what: str) -> None:
+    """Poll ``condition`` (a process starting up: no clock to control) until true or timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.1)
+
+
+def unreachable_redis_cache(key_prefix: str) -> dict:
+    """``CACHES`` for a Redis that is down: a loopback port where nothing listens."""
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "KEY_PREFIX": key_prefix,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
+@contextlib.contextmanager
+def throwaway_postgres_database(prefix: str = "movies_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the local server; yields its URL, drops it after."""
+    try:
+        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
+    except psycopg.OperationalError:
+        _missing(f"PostgreSQL at {POSTGRES}")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class RedisServer:
+    """A redis-server of this test's own on a free loopback port, to stop and start at will."""
+
+    def __init__(self, folder: Path):
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.access(binary, os.X_OK):
+            _missing("redis-server")
+        self.binary = binary
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.answers, timeout=10, what="redis-server start")
+
+    def answers(self) -> bool:
+        try:
+            return redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
+        except redis.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+class TcpProxy:
+    """Forwards a free loopback port to ``upstream`` (PostgreSQL), until the test cuts it.
+
+    ``cut()`` drops every open connection and refuses new ones, as a stopped server does;
+    ``cut(stall=True)`` instead accepts new connections and never answers, as an unreachable
+    host does. ``restore()`` forwards again, on the same port.
+    """
+
+    def __init__(self, upstream: tuple[str, int] = POSTGRES_ADDRESS):
+        self.upstream = upstream
+        self.port = free_port()
+        self.stalled = False
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def _listen(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # the listener was closed: cut
+            with self._lock:
+                self._open.add(client)
+            if self.stalled:
+                continue  # held open, never answered
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                self._drop(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._open.add(upstream)
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        self._drop(source, target)
+
+    def _drop(self, *sockets: socket.socket) -> None:
+        for sock in sockets:
+            with self._lock:
+                self._open.discard(sock)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _drop_all(self) -> None:
+        with self._lock:
+            open_now = list(self._open)
+        self._drop(*open_now)
+
+    def cut(self, *, stall: bool = False) -> None:
+        self.stalled = stall
+        if not stall and self._listener is not None:
+            self._drop(self._listener)
+            self._listener = None
+        self._drop_all()
+
+    def restore(self) -> None:
+        self.stalled = False
+        self._drop_all()  # connections held by a stall
+        if self._listener is None:
+            self._listen()
+
+    def __enter__(self) -> TcpProxy:
+        self._listen()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.cut()
+
+
+class _KeepRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 3xx itself is the answer under test
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_KeepRedirects)
+
+
+class GunicornServer:
+    """The project under gunicorn with the given environment (production settings unless it
+    says otherwise), on a free loopback port; ``fetch`` sends one HTTP request to it."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        *,
+        workers: int = 2,
+        threads: int = 1,
+        port: int | None = None,
+    ):
+        self.env = env
+        self.log = log
+        self.workers = workers
+        self.threads = threads
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def fetch(
+        self,
+        method: str,
+        path: str,
+        body: bytes | dict | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request, redirects not followed; returns (status, headers, body).
+
+        A dict body is sent as JSON."""
+        headers = dict(headers or {})
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request(self.url + path, body, headers, method=method)
+        try:
+            with _NO_REDIRECTS.open(request, timeout=timeout) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def _answers(self) -> bool:
+        assert self.process.poll() is None, self.log.read_text()
+        try:
+            return self.fetch("GET", "/healthz", timeout=5)[0] in (200, 503)
+        except OSError:
+            return False
+
+    def __enter__(self) -> GunicornServer:
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        self._log_file = self.log.open("w")
+        self.process = subprocess.Popen(
+            [
+                *(str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{self.port}"),
+                *("--workers", str(self.workers), "--threads", str(self.threads)),
+                *("--timeout", "60"),
+                "--no-control-socket",  # its default path is one per machine
+            ],
+            cwd=PROJECT_DIR,
+            env=subprocess_env(self.env),
+            stdout=subprocess.DEVNULL,
+            # A file, not a pipe: nobody reads a pipe while the tests run.
+            stderr=self._log_file,
+        )
+        wait_until(self._answers, timeout=30, what="gunicorn start")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self._log_file.close()
+
+
+@contextlib.contextmanager
 def gunicorn(
     *, env: dict[str, str], log: Path, workers: int, threads: int = 1, port: int | None = None
 ) -> Iterator[str]:
-    """Serve ``config.wsgi`` on a loopback port with exactly ``env``; yield the base URL once
-    ``/healthz`` answers, and stop the server on exit.
-
-    The server's output goes to ``log``, a file: nobody reads a pipe while a test runs, and a
-    full one would block every worker that logs.
-    """
-    port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log.open("w") as log_file:
-        server = subprocess.Popen(
-            [
-                str(GUNICORN),
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-            ],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_healthy(url, server, log)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                return
-        except OSError:
-            pass
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{log.read_text()}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn did not answer /healthz in 30 s:\n{log.read_text()}")
-        time.sleep(0.2)
+    """A ``GunicornServer``'s base URL, for callers that send their own requests (make bench)."""
+    with GunicornServer(env, log, workers=workers, threads=threads, port=port) as server:
+        yield server.url

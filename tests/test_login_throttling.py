@@ -1,63 +1,205 @@
-"""Login attempts are rate limited per client address and per email, across processes."""
+"""One login policy for the API login and the Django admin login, shared across processes.
 
-import os
+Per (email, address) and per address every attempt counts; per account only failed passwords
+count, and not from an address that has logged in to that account before. Windows are fixed
+(aligned to the clock), so every test that counts in-process runs on a frozen clock.
+"""
+
+import datetime as dt
 
 import pytest
-import redis
+import time_machine
 
-from tests.helpers import PASSWORD, run_manage
+from accounts.login_policy import ADDRESS_FACTOR
+from tests.helpers import PASSWORD, run_manage, shared_redis_url
 
 LOGIN = "/api/auth/login/"
+ADMIN_LOGIN = "/admin/login/"
 RATE = 5  # the default LOGIN_THROTTLE_RATE is 5/min
+# 15 s into a minute: a refused attempt waits the 45 s left of the window.
+FROZEN = dt.datetime(2030, 1, 1, 12, 0, 15, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(FROZEN, tick=False) as traveller:
+        yield traveller
 
 
 def attempt(client, email, password="wrong password", address="10.0.0.1"):
     return client.post(LOGIN, {"email": email, "password": password}, REMOTE_ADDR=address)
 
 
+def admin_attempt(client, email, password="wrong password", address="10.0.0.1"):
+    return client.post(ADMIN_LOGIN, {"username": email, "password": password}, REMOTE_ADDR=address)
+
+
+def assert_refused(response, wait=45):
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(wait)
+    assert "throttled" in response.json()["detail"].lower()
+
+
 @pytest.mark.django_db
-def test_attempts_past_the_rate_are_429_with_retry_after(api_client, admin_user):
+def test_attempts_past_the_rate_are_429_with_retry_after(api_client, admin_user, clock):
     statuses = [attempt(api_client, admin_user.email).status_code for _ in range(RATE)]
     assert statuses == [401] * RATE
-    blocked = attempt(api_client, admin_user.email, password=PASSWORD)
-    assert blocked.status_code == 429
-    assert 0 < int(blocked["Retry-After"]) <= 60
-    assert "throttled" in blocked.json()["detail"].lower()
+    assert_refused(attempt(api_client, admin_user.email, password=PASSWORD))
 
 
 @pytest.mark.django_db
-def test_limit_per_email_holds_across_client_addresses_and_case(api_client, admin_user):
+def test_a_distributed_guesser_is_capped_per_account_whatever_the_case(
+    api_client, admin_user, clock
+):
     for number in range(RATE):
-        attempt(api_client, admin_user.email.upper(), address=f"10.0.1.{number}")
-    assert attempt(api_client, admin_user.email, address="10.0.2.1").status_code == 429
+        response = attempt(api_client, admin_user.email.upper(), address=f"10.0.1.{number}")
+        assert response.status_code == 401
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.0.2.1"))
     assert attempt(api_client, "someone.else@example.com", address="10.0.2.1").status_code == 401
 
 
 @pytest.mark.django_db
-def test_limit_per_address_holds_across_emails(api_client, admin_user):
-    for number in range(RATE):
-        attempt(api_client, f"guess{number}@example.com", address="10.0.3.3")
-    assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.3.3").status_code == 429
+def test_the_owner_is_not_locked_out_from_an_address_that_logged_in_before(
+    api_client, admin_user, clock
+):
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.5.5").status_code == 200
+    for number in range(RATE * 3):
+        attempt(api_client, admin_user.email, address=f"10.0.6.{number}")
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.0.7.7"))
+
+    owner = attempt(api_client, admin_user.email, PASSWORD, address="10.0.5.5")
+    assert owner.status_code == 200
+    assert "access_token" in owner.json()
+
+
+@pytest.mark.django_db
+def test_the_account_cap_counts_failed_passwords_not_logins(api_client, admin_user, clock):
+    for number in range(RATE * 2):
+        response = attempt(api_client, admin_user.email, PASSWORD, address=f"10.0.8.{number}")
+        assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_limit_per_address_holds_across_emails(api_client, admin_user, clock):
+    for number in range(RATE * ADDRESS_FACTOR):
+        response = attempt(api_client, f"guess{number}@example.com", address="10.0.3.3")
+        assert response.status_code == 401
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.0.3.3"))
     assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.3.4").status_code == 200
 
 
-def _client_script(email: str, count: int) -> str:
-    # A body without a password is refused before any database access, but still counts.
+@pytest.mark.django_db
+def test_limits_end_with_their_window(api_client, admin_user, clock):
+    for number in range(RATE):
+        attempt(api_client, admin_user.email, address=f"10.0.9.{number}")
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.0.9.9"), wait=45)
+    clock.shift(44)
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.0.9.9"), wait=1)
+    clock.shift(1)
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.9.9").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_login_is_refused_with_429_past_the_rate(client, admin_user, clock):
+    for _ in range(RATE):
+        page = admin_attempt(client, admin_user.email)
+        assert page.status_code == 200
+        assert "Please enter the correct email" in page.text
+    refused = admin_attempt(client, admin_user.email, PASSWORD)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "45"
+    assert "Too many login attempts. Try again in 45 seconds." in refused.text
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302  # still asked to log in
+
+
+@pytest.mark.django_db
+def test_admin_and_api_logins_count_failures_together(client, api_client, admin_user, clock):
+    for number in range(RATE - 1):
+        attempt(api_client, admin_user.email, address=f"10.1.0.{number}")
+    admin_attempt(client, admin_user.email, address="10.1.1.1")
+
+    refused = admin_attempt(client, admin_user.email, PASSWORD, address="10.1.2.2")
+    assert (refused.status_code, refused["Retry-After"]) == (429, "45")
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.1.2.2"))
+
+
+@pytest.mark.django_db
+def test_an_address_known_from_the_admin_login_is_known_to_the_api(
+    client, api_client, admin_user, clock
+):
+    assert admin_attempt(client, admin_user.email, PASSWORD, address="10.2.0.1").status_code == 302
+    for number in range(RATE):
+        admin_attempt(client, admin_user.email, address=f"10.2.1.{number}")
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.2.2.2"))
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.2.0.1").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_login_of_a_non_staff_user_counts_as_a_failure(
+    client, api_client, regular_user, clock
+):
+    for number in range(RATE):
+        page = admin_attempt(client, regular_user.email, PASSWORD, address=f"10.3.0.{number}")
+        assert page.status_code == 200
+    assert admin_attempt(client, regular_user.email, PASSWORD, "10.3.1.1").status_code == 429
+
+
+def change_password(client, old_password, address):
+    new = "a new and long enough passphrase 42"
+    return client.post(
+        "/admin/password_change/",
+        {"old_password": old_password, "new_password1": new, "new_password2": new},
+        REMOTE_ADDR=address,
+    )
+
+
+@pytest.mark.django_db
+def test_admin_password_change_checks_the_old_password_under_the_same_policy(
+    client, api_client, admin_user, clock
+):
+    client.force_login(admin_user)
+    for number in range(RATE - 1):
+        page = change_password(client, "wrong password", address=f"10.5.0.{number}")
+        assert page.status_code == 200
+        assert "Your old password was entered incorrectly" in page.text
+    attempt(api_client, admin_user.email, address="10.5.1.1")
+
+    refused = change_password(client, PASSWORD, address="10.5.2.2")
+    assert (refused.status_code, refused["Retry-After"]) == (429, "45")
+    assert "Too many login attempts. Try again in 45 seconds." in refused.text
+    admin_user.refresh_from_db()
+    assert admin_user.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_admin_password_change_with_the_right_old_password_still_works(client, admin_user, clock):
+    client.force_login(admin_user)
+    done = change_password(client, PASSWORD, address="10.6.0.1")
+    assert (done.status_code, done["Location"]) == (302, "/admin/password_change/done/")
+    admin_user.refresh_from_db()
+    assert admin_user.check_password("a new and long enough passphrase 42")
+
+
+def _client_script(email: str, count: int, password: str | None = None) -> str:
+    body = {"email": email} if password is None else {"email": email, "password": password}
     return (
         "from django.test import Client; c = Client();"
-        f"print(*[c.post('{LOGIN}', {{'email': '{email}'}}, content_type='application/json',"
-        f" REMOTE_ADDR='10.9.9.9').status_code for _ in range({count})])"
+        f"print(*[c.post('{LOGIN}', {body!r}, content_type='application/json',"
+        f" REMOTE_ADDR=f'10.9.9.{{n}}').status_code for n in range({count})])"
     )
 
 
 def test_login_throttle_rate_comes_from_the_environment():
+    # A body without a password is refused before any database access, but it is an attempt.
+    script = _client_script("victim@example.com", 3).replace("10.9.9.{n}", "10.9.9.9")
     result = run_manage(
         "shell",
         "-v",
         "0",
         "-c",
-        _client_script("victim@example.com", 3),
-        env={"LOGIN_THROTTLE_RATE": "2/min", "DJANGO_ALLOWED_HOSTS": "testserver"},
+        script,
+        env={"LOGIN_THROTTLE_RATE": "2/day", "DJANGO_ALLOWED_HOSTS": "testserver"},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["400", "400", "429"]
@@ -67,13 +209,7 @@ def test_login_throttle_rate_comes_from_the_environment():
 def shared_redis_cache(settings, own_cache_keys):
     """The Redis that CI provides (REDIS_URL, else the local one): the cache workers share.
     Keys carry this test's own prefix, so nothing else in that Redis is read or cleared."""
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.ConnectionError:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide Redis at {url}")
-        pytest.skip(f"no Redis at {url}; .ci/run provides one")
+    url = shared_redis_url()
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -85,19 +221,29 @@ def shared_redis_cache(settings, own_cache_keys):
 
 
 @pytest.mark.django_db
-def test_attempts_in_another_process_count_here_through_redis(
-    api_client, admin_user, shared_redis_cache
+def test_failures_in_another_process_count_here_through_redis(
+    api_client, admin_user, settings, shared_redis_cache, tmp_path
 ):
+    # Both processes use day-long windows on the real clock: the other one's is not frozen.
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"login": "5/day"},
+    }
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.1").status_code == 200
+    env = {
+        **shared_redis_cache,
+        "LOGIN_THROTTLE_RATE": "5/day",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'other-worker.sqlite3'}",
+    }
+    run_manage("migrate", "-v", "0", env=env, check=True)
     other_worker = run_manage(
-        "shell",
-        "-v",
-        "0",
-        "-c",
-        _client_script(admin_user.email, RATE),
-        env={**shared_redis_cache, "DJANGO_ALLOWED_HOSTS": "testserver"},
+        "shell", "-v", "0", "-c", _client_script(admin_user.email, RATE, "guess"), env=env
     )
     assert other_worker.returncode == 0, other_worker.stderr
-    assert other_worker.stdout.split() == ["400"] * RATE
+    assert other_worker.stdout.split() == ["401"] * RATE
+
     blocked = attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.4")
     assert blocked.status_code == 429
     assert int(blocked["Retry-After"]) > 0
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.1").status_code == 200

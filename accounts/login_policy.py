@@ -1,0 +1,117 @@
+"""One login policy for every door that checks a password: the API login, Django admin's login
+form, and any other view that asks for a password (password change reuses it).
+
+Call ``login_policy_check(request, email)`` before checking the password and
+``login_policy_record(request, email, success=...)`` after. The rate is ``LOGIN_THROTTLE_RATE``
+(DRF's ``login`` rate, e.g. ``5/min``): R attempts per window. In each fixed window:
+
+- per (email, client address): at most R attempts;
+- per client address, whatever the email: at most ``ADDRESS_FACTOR`` times R attempts, so one
+  address cannot spray passwords over many accounts, yet a shared office address is not one user;
+- per account (email), from any number of addresses: at most R *failed* passwords — a cap on a
+  distributed guesser that does not apply to an address that has logged in to that account
+  successfully within ``KNOWN_ADDRESS_SECONDS``, so the owner is not locked out by strangers.
+
+Counters live in Django's cache, which is Redis when ``REDIS_URL`` is set: every worker and machine
+counts together, and a counter is one atomic ``INCR``. If the cache does not answer, its error
+propagates and ``common.middleware.DependencyOutageMiddleware`` answers 503 with ``Retry-After``:
+logins are refused rather than left unlimited (see the README, "Outages").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from rest_framework.exceptions import Throttled
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.managers import normalize_email_address
+
+ADDRESS_FACTOR = 4
+KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
+
+
+class _LoginRate(SimpleRateThrottle):
+    """DRF's rate syntax and client-address rule (``NUM_PROXIES``); never used as a throttle.
+
+    The rate is read on each use, so a changed setting (tests, ``override_settings``) applies.
+    """
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get("login")
+
+
+def _key(kind: str, *parts: str) -> str:
+    # Hashed: keys stay short, and hold no email address or other caller-chosen characters.
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return f"login-policy:{kind}:{digest}"
+
+
+def _window(duration: int) -> tuple[int, int]:
+    """The current fixed window's number and the whole seconds left in it (at least 1)."""
+    now = time.time()
+    number = int(now // duration)
+    return number, max(1, math.ceil((number + 1) * duration - now))
+
+
+def _count(key: str, timeout: int) -> int:
+    """Add one to a counter that expires with its window; returns the new value."""
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # it expired between the two calls
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def _account(email: object) -> str | None:
+    if not isinstance(email, str) or not email.strip():
+        return None
+    return normalize_email_address(email)
+
+
+def login_policy_check(request: HttpRequest, email: object) -> None:
+    """Count this attempt, and refuse it if a limit of the policy is spent.
+
+    ``email`` is what the caller typed (any type; only a non-blank string names an account).
+    Raises DRF's ``Throttled`` with ``wait`` set to the seconds until the window ends: the API
+    answers 429 with ``Retry-After``; other doors read ``wait`` themselves.
+    """
+    rate = _LoginRate()
+    if rate.rate is None:
+        return
+    limit, duration = rate.num_requests, rate.duration
+    window, wait = _window(duration)
+    address = rate.get_ident(request) or ""
+    spent = _count(_key("address", address, str(window)), wait) > limit * ADDRESS_FACTOR
+    account = _account(email)
+    if account is not None:
+        spent |= _count(_key("pair", account, address, str(window)), wait) > limit
+        failures = cache.get(_key("failures", account, str(window)), 0)
+        if failures >= limit and not cache.get(_key("known", account, address)):
+            spent = True
+    if spent:
+        raise Throttled(wait=wait)
+
+
+def login_policy_record(request: HttpRequest, email: object, *, success: bool) -> None:
+    """Record the outcome of a password check that ``login_policy_check`` let through.
+
+    A failure counts towards the account's cap; a success makes this address known to the
+    account, so the account's cap no longer applies to it.
+    """
+    rate = _LoginRate()
+    account = _account(email)
+    if rate.rate is None or account is None:
+        return
+    address = rate.get_ident(request) or ""
+    if success:
+        cache.set(_key("known", account, address), 1, timeout=KNOWN_ADDRESS_SECONDS)
+    else:
+        window, wait = _window(rate.duration)
+        _count(_key("failures", account, str(window)), wait)
