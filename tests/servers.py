@@ -1,5 +1,5 @@
-"""Real servers for tests and the benchmark: a throwaway PostgreSQL database, a Redis of the test's own, a TCP
-proxy that can cut the database off, and gunicorn running the project with production settings.
+"""Real servers for tests and the benchmark: a throwaway PostgreSQL database, a Redis of the
+test's own, a TCP proxy that can cut the database off, and gunicorn running the project.
 
 Each is a context manager that cleans up after itself; none writes into the working tree.
 Under CI a missing PostgreSQL or redis-server fails the test; elsewhere it skips it.
