@@ -1,7 +1,27 @@
 """Error responses shared by the OpenAPI descriptions of every app (DRF's error shapes)."""
 
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
+
+
+class LabelledDjangoFilterExtension(DjangoFilterExtension):
+    """django-filter parameters described by their ``label`` (or ``help_text``) even when the
+    filter class declares its schema with ``@extend_schema_field``, where drf-spectacular's own
+    extension leaves the description out; the range stays in the declared schema."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        for parameter in parameters:
+            if not parameter.get("description"):
+                description = self._get_field_description(filter_field, None)
+                if description:
+                    parameter["description"] = description
+        return parameters
 
 
 class ErrorSerializer(serializers.Serializer):
