@@ -1,19 +1,22 @@
-"""Languages: what stays English whatever the client's Accept-Language."""
+"""Languages: keeping what HTTP requires ASCII when a message was translated."""
 
-from django.utils import translation
-
-# RFC 6750 §3: error_description is ASCII (%x20-21 / %x23-5B / %x5D-7E), and HTTP header values
-# are latin-1 at most, so the challenge is written in the language the project's strings are in.
-HEADER_LANGUAGE = "en"
+import unicodedata
 
 
-class EnglishAuthenticateHeaderMiddleware:
-    """Rewrite a DRF response's ``WWW-Authenticate`` challenge in English.
+def ascii_text(text: str) -> str:
+    """``text`` with accents dropped and other non-ASCII characters removed: "está" → "esta"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return decomposed.encode("ascii", "ignore").decode("ascii")
 
-    The body of a 401 follows ``Accept-Language`` (``{"detail": "El token ha caducado."}``); the
-    challenge's ``error_description`` is for the client's developer and must stay ASCII, so the
-    view is asked for its header again with English active. Responses that are not DRF's, or
-    carry no challenge, pass unchanged.
+
+class AsciiAuthenticateHeaderMiddleware:
+    """Keep the ``WWW-Authenticate`` challenge ASCII whatever the language of the response.
+
+    The body of a 401 follows ``Accept-Language`` (``{"detail": "El token está mal formado."}``)
+    and so does the ``error_description`` that the authentication class puts in the challenge;
+    RFC 6750 §3 allows only printable ASCII there, and HTTP header values are latin-1 at most.
+    A challenge that is not ASCII is written without its accents ("El token esta mal formado.");
+    an English one passes unchanged.
     """
 
     def __init__(self, get_response):
@@ -21,13 +24,7 @@ class EnglishAuthenticateHeaderMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if "WWW-Authenticate" not in response or translation.get_language() == HEADER_LANGUAGE:
-            return response
-        context = getattr(response, "renderer_context", None) or {}
-        view, drf_request = context.get("view"), context.get("request")
-        if view is not None and drf_request is not None:
-            with translation.override(HEADER_LANGUAGE):
-                challenge = view.get_authenticate_header(drf_request)
-            if challenge:
-                response["WWW-Authenticate"] = challenge
+        challenge = response.get("WWW-Authenticate")
+        if challenge is not None and not challenge.isascii():
+            response["WWW-Authenticate"] = ascii_text(challenge)
         return response

@@ -1,6 +1,7 @@
 """Error responses shared by the OpenAPI descriptions of every app (DRF's error shapes)."""
 
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
@@ -33,13 +34,13 @@ BAD_REQUEST_SCHEMA = {
     "anyOf": [
         {
             "type": "object",
-            "description": "The body is not valid JSON.",
+            "description": _("The body is not valid JSON."),
             "properties": {"detail": {"type": "string"}},
             "required": ["detail"],
         },
         {
             "type": "object",
-            "description": "Each invalid field or parameter, with its messages.",
+            "description": _("Each invalid field or parameter, with its messages."),
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
     ]
@@ -53,14 +54,15 @@ def field_errors(description: str, example: dict | None = None) -> OpenApiRespon
 
 UNAUTHORIZED = OpenApiResponse(
     ErrorSerializer,
-    description=(
+    description=_(
         "No token, or a malformed, expired, revoked or otherwise invalid one. "
         "The WWW-Authenticate header says why (RFC 6750)."
     ),
 )
-FORBIDDEN = OpenApiResponse(ErrorSerializer, description="The token's user is not an admin.")
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such resource or page.")
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description=_("The token's user is not an admin."))
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("No such resource or page."))
 THROTTLED = OpenApiResponse(
-    ErrorSerializer, description="Too many attempts; retry after the Retry-After header's seconds."
+    ErrorSerializer,
+    description=_("Too many attempts; retry after the Retry-After header's seconds."),
 )
 AUTHENTICATED = {401: UNAUTHORIZED, 403: FORBIDDEN}

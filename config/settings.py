@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Accept-Language picks the language of every message (see LANGUAGES below).
     "django.middleware.locale.LocaleMiddleware",
-    "common.i18n.EnglishAuthenticateHeaderMiddleware",
+    "common.i18n.AsciiAuthenticateHeaderMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
