@@ -1,7 +1,7 @@
 """Error responses shared by the OpenAPI descriptions of every app (DRF's error shapes)."""
 
-from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
