@@ -143,9 +143,7 @@ def test_a_wrong_password_is_the_projects_spanish_message(api_client, admin_user
         format="json",
     )
     assert response.status_code == 401
-    assert response.json() == {
-        "detail": "El correo electrónico o la contraseña son incorrectos."
-    }
+    assert response.json() == {"detail": "El correo electrónico o la contraseña son incorrectos."}
 
 
 @pytest.mark.django_db
@@ -170,9 +168,7 @@ def test_a_year_too_far_ahead_is_the_projects_spanish_message(admin_user):
             format="json",
         )
     assert response.status_code == 400
-    assert response.json() == {
-        "year": ["Asegúrese de que este valor es menor o igual a 2040."]
-    }
+    assert response.json() == {"year": ["Asegúrese de que este valor es menor o igual a 2040."]}
 
 
 @pytest.mark.django_db
