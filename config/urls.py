@@ -15,7 +15,7 @@ admin.site.site_url = "/"
 urlpatterns = [
     # `/` leads to the docs, keeping ?lang=es; the favicon is a static file (whitenoise in
     # production), looked up per request so collectstatic's hashed name is found.
-    path("", RedirectView.as_view(pattern_name="swagger-ui", query_string=True), name="home"),
+    path("", RedirectView.as_view(url="/api/docs/", query_string=True), name="home"),
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("common/favicon.ico"))),
     re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
     path("api/auth/", include("accounts.urls")),
