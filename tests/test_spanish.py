@@ -12,7 +12,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue_access_token
-from tests.helpers import bearer_client
+from tests.helpers import bearer_client, run_manage
 
 SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es"}
 MOVIES = "/api/movies/"
@@ -208,3 +208,24 @@ def test_the_docs_pages_load_the_spanish_schema_with_lang_es(api_client, page):
     assert response.status_code == 200
     # The page asks for the schema in Spanish (Swagger UI's script escapes "=" as \u003D).
     assert re.search(r"/api/schema/?\?lang(=|\\u003D)es", response.content.decode())
+
+
+def test_the_default_language_and_the_offered_ones_come_from_the_environment():
+    script = (
+        "from django.conf import settings; from django.test import Client;"
+        "r = Client().post('/api/movies/', {});"
+        "print(settings.LANGUAGE_CODE, [code for code, _ in settings.LANGUAGES], r.json())"
+    )
+    env = {"DJANGO_ALLOWED_HOSTS": "testserver"}
+    spanish_default = run_manage(
+        "shell", "-v", "0", "-c", script, env={**env, "DJANGO_LANGUAGE_CODE": "es"}, check=True
+    )
+    assert spanish_default.stdout.strip() == (
+        "es ['en', 'es'] {'detail': 'Las credenciales de autenticación no se proveyeron.'}"
+    )
+    english_only = run_manage(
+        "shell", "-v", "0", "-c", script, env={**env, "DJANGO_LANGUAGES": "en"}, check=True
+    )
+    assert english_only.stdout.strip() == (
+        "en ['en'] {'detail': 'Authentication credentials were not provided.'}"
+    )
