@@ -32,7 +32,8 @@ def test_one_block_with_the_admins_credentials_and_the_urls(settings):
     ):
         assert any(line.endswith(url) for line in lines), url
     admin = User.objects.get(email="admin@example.com")
-    assert admin.is_staff and admin.check_password(settings.DEV_ADMIN_PASSWORD)
+    assert admin.is_staff
+    assert admin.check_password(settings.DEV_ADMIN_PASSWORD)
 
 
 @pytest.mark.django_db
