@@ -135,7 +135,7 @@ def test_a_wrong_password_stops_the_examples_at_the_login(server):
     before = catalog(database)
     result = run_block(readme_examples()[0], url=url, password="not the password")
     assert result.returncode != 0
-    assert "Login failed: {'detail': 'The email or password is incorrect.'}" in result.stderr
+    assert "Login failed: {'detail': " in result.stderr
     assert "Traceback" not in result.stderr
     assert "->" not in result.stdout  # nothing ran after the failed login
     assert catalog(database) == before
