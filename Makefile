@@ -12,21 +12,24 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 BIND ?= 127.0.0.1:8000
 
+# Rebuilt only when a requirements file changed, so a second `make run` starts in seconds.
 $(INSTALLED): requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+	@echo "==> [1/3] Python virtualenv in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/3] pip itself"
+	$(BIN)/python -m pip install --disable-pip-version-check --upgrade pip
+	@echo "==> [3/3] requirements-dev.txt (runtime and test tools)"
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
 
+# HOST and PORT choose the address: `make run PORT=8001`, `make run HOST=0.0.0.0`.
 run: $(INSTALLED)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_sample_catalog
-	$(BIN)/python manage.py ensure_dev_admin
-	@echo "API:        http://$(HOST):$(PORT)/api/movies/"
-	@echo "Swagger UI: http://$(HOST):$(PORT)/api/docs/"
-	@echo "Redoc:      http://$(HOST):$(PORT)/api/redoc/"
-	@echo "Admin:      http://$(HOST):$(PORT)/admin/"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "==> Database: migrate"
+	@$(BIN)/python manage.py migrate --noinput
+	@echo "==> Sample catalog"
+	@$(BIN)/python manage.py load_sample_catalog
+	@$(BIN)/python manage.py dev_welcome --host $(HOST) --port $(PORT)
+	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -6,3 +6,7 @@ class CommonConfig(AppConfig):
 
     name = "common"
     verbose_name = "Common API plumbing"
+
+    def ready(self) -> None:
+        # drf-spectacular finds schema extensions by their import.
+        from common import openapi  # noqa: F401

@@ -1,7 +1,28 @@
 """Error responses shared by the OpenAPI descriptions of every app (DRF's error shapes)."""
 
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
+
+
+class LabelledDjangoFilterExtension(DjangoFilterExtension):
+    """django-filter parameters described by their ``label`` (or ``help_text``) even when the
+    filter class declares its schema with ``@extend_schema_field``, where drf-spectacular's own
+    extension leaves the description out; the range stays in the declared schema."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        for parameter in parameters:
+            if not parameter.get("description"):
+                description = self._get_field_description(filter_field, None)
+                if description:
+                    parameter["description"] = description
+        return parameters
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -13,13 +34,13 @@ BAD_REQUEST_SCHEMA = {
     "anyOf": [
         {
             "type": "object",
-            "description": "The body is not valid JSON.",
+            "description": _("The body is not valid JSON."),
             "properties": {"detail": {"type": "string"}},
             "required": ["detail"],
         },
         {
             "type": "object",
-            "description": "Each invalid field or parameter, with its messages.",
+            "description": _("Each invalid field or parameter, with its messages."),
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
     ]
@@ -33,15 +54,16 @@ def field_errors(description: str, example: dict | None = None) -> OpenApiRespon
 
 UNAUTHORIZED = OpenApiResponse(
     ErrorSerializer,
-    description=(
+    description=_(
         "No token, or a malformed, expired, revoked or otherwise invalid one. "
         "The WWW-Authenticate header says why (RFC 6750)."
     ),
 )
-FORBIDDEN = OpenApiResponse(ErrorSerializer, description="The token's user is not an admin.")
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such resource or page.")
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description=_("The token's user is not an admin."))
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("No such resource or page."))
 THROTTLED = OpenApiResponse(
-    ErrorSerializer, description="Too many attempts; retry after the Retry-After header's seconds."
+    ErrorSerializer,
+    description=_("Too many attempts; retry after the Retry-After header's seconds."),
 )
 AUTHENTICATED = {401: UNAUTHORIZED, 403: FORBIDDEN}
 SERVICE_UNAVAILABLE = OpenApiResponse(

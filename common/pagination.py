@@ -37,6 +37,15 @@ class StrictPageNumberPagination(PageNumberPagination):
                 )
         return parameters
 
+    def get_paginated_response_schema(self, schema):
+        response_schema = super().get_paginated_response_schema(schema)
+        # DRF's examples name api.example.org/accounts/; show this API's own addresses instead.
+        for link, page in (("next", 4), ("previous", 2)):
+            response_schema["properties"][link]["example"] = (
+                f"http://127.0.0.1:8000/api/movies/?{self.page_query_param}={page}"
+            )
+        return response_schema
+
     def get_page_number(self, request, paginator):
         if request.query_params.get(self.page_query_param) not in self.last_page_strings:
             _positive_int(request, self.page_query_param)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from common.env import (
     env_bool,
@@ -65,6 +66,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.middleware.DependencyOutageMiddleware",  # database/cache down: 503, never 500
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Accept-Language picks the language of every message (see LANGUAGES below).
+    "django.middleware.locale.LocaleMiddleware",
+    "common.i18n.AsciiAuthenticateHeaderMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -124,7 +128,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The default language, and those a client may ask for with Accept-Language. Django's and DRF's
+# own messages ship in both; the project's are in locale/es (README, "Languages").
+LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "en")
+LANGUAGES = [
+    (code, name)
+    for code, name in (("en", _("English")), ("es", _("Spanish")))
+    if code in env_list("DJANGO_LANGUAGES", ["en", "es"])
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -183,9 +195,10 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Movie catalog API",
-    "DESCRIPTION": (
+    "DESCRIPTION": _(
         "Manage a movie catalog. Log in with POST /api/auth/login/, then send the access_token "
-        "as `Authorization: Bearer <token>` (in this page: the Authorize button)."
+        "as `Authorization: Bearer <token>`; in Swagger UI (/api/docs/), the Authorize button "
+        "takes it. Add ?lang=es to this page's address for Spanish."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -197,9 +210,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
     "COMPONENT_SPLIT_REQUEST": True,
     "TAGS": [
-        {"name": "auth", "description": "Log in, log out, and who am I."},
-        {"name": "movies", "description": "The movie catalog (admins only)."},
-        {"name": "health", "description": "Is the service up and its database answering?"},
+        {"name": "auth", "description": _("Log in, log out, and who am I.")},
+        {"name": "movies", "description": _("The movie catalog (admins only).")},
+        {"name": "health", "description": _("Is the service up and its database answering?")},
     ],
 }
 

@@ -3,6 +3,7 @@
 from django import forms
 from django.db.models import Value
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
@@ -43,15 +44,15 @@ class StableOrderingFilter(filters.OrderingFilter):
 
 class MovieFilter(filters.FilterSet):
     category = filters.CharFilter(
-        method="filter_category", max_length=50, label="Category, ignoring case"
+        method="filter_category", max_length=50, label=_("Category, ignoring case")
     )
-    year = YearFilter(label="Release year")
-    year_min = YearFilter(lookup_expr="gte", label="Earliest release year")
-    year_max = YearFilter(lookup_expr="lte", label="Latest release year")
-    rating_min = RatingFilter(lookup_expr="gte", label="Lowest rating, 0.0 to 10.0")
+    year = YearFilter(label=_("Release year"))
+    year_min = YearFilter(lookup_expr="gte", label=_("Earliest release year, inclusive"))
+    year_max = YearFilter(lookup_expr="lte", label=_("Latest release year, inclusive"))
+    rating_min = RatingFilter(lookup_expr="gte", label=_("Lowest rating, 0.0 to 10.0, inclusive"))
     ordering = StableOrderingFilter(
         fields=ORDERING_FIELDS,
-        label="Order by title, year, rating or created_at; prefix - for descending",
+        label=_("Order by title, year, rating or created_at; prefix - for descending"),
     )
 
     class Meta:

@@ -58,16 +58,19 @@ def _ensure_title_year_free(movie: Movie) -> None:
 
 @transaction.atomic
 def sample_catalog_load(*, path: Path = SAMPLE_CATALOG) -> int:
-    """Add the sample films that are not in the catalog yet; return how many were added.
+    """Fill an empty catalog with the sample films; return how many were added.
 
-    Films already there (same title and year, ignoring case) are left as they are, so running
-    it again adds nothing and never undoes an admin's edits.
+    A catalog with any film in it is left exactly as it is: the sample never brings back a film
+    an admin deleted, nor undoes an edit. Only an empty catalog (a new database, or one whose
+    every film was deleted) gets the sample again.
     """
+    if Movie.objects.exists():
+        return 0
     added = 0
     for entry in json.loads(path.read_text(encoding="utf-8")):
         try:
             movie_create(**{**entry, "rating": Decimal(str(entry["rating"]))})
         except DuplicateMovie:
-            continue
+            continue  # a loader running at the same time added it first
         added += 1
     return added

@@ -1,6 +1,8 @@
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import SearchFilter
 from rest_framework.reverse import reverse
 
@@ -79,3 +81,11 @@ class MovieViewSet(viewsets.ModelViewSet):
 
     def get_success_headers(self, data) -> dict:
         return {"Location": reverse("movie-detail", args=[data["id"]], request=self.request)}
+
+    def get_object(self) -> Movie:
+        try:
+            return super().get_object()
+        except Http404:
+            # Django's "No Movie matches the given query." has no translation; DRF's
+            # "Not found." has one in every language the API offers.
+            raise NotFound from None

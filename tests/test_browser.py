@@ -153,3 +153,28 @@ def test_admin_adds_a_movie_that_the_api_then_finds(page, live_server, admin_use
     assert [(m["title"], m["year"], m["rating"]) for m in results] == [
         ("Cinema Paradiso", 1988, 8.5)
     ]
+
+
+def test_root_and_view_site_lead_to_the_docs_and_swagger_speaks_spanish(
+    page, live_server, admin_user, screenshots
+):
+    page.goto("/")
+    page.get_by_text("Movie catalog API").first.wait_for()
+    assert urlsplit(page.url).path == "/api/docs/"
+    favicon = page.request.get("/favicon.ico")
+    assert favicon.status == 200
+    assert favicon.body().startswith(b"\x00\x00\x01\x00")
+
+    page.goto("/admin/")
+    page.fill("#id_username", admin_user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.get_by_role("link", name="View site").click()
+    page.get_by_text("Movie catalog API").first.wait_for()
+    assert urlsplit(page.url).path == "/api/docs/"
+
+    page.goto("/api/docs/?lang=es")
+    page.get_by_text("Gestione un catálogo de películas.").first.wait_for()
+    page.get_by_text("El catálogo de películas (solo administradores).").first.wait_for()
+    page.screenshot(path=screenshots / "swagger-spanish.png")
+    assert_no_request_left(page, live_server)

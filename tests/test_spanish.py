@@ -1,0 +1,231 @@
+"""With ``Accept-Language: es`` every message is Spanish: DRF's, Django's and the project's own.
+
+English stays the default, and the ``WWW-Authenticate`` challenge stays ASCII (RFC 6750) while
+the body of the same 401 is Spanish with its accents.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from accounts.tokens import issue_access_token
+from tests.helpers import bearer_client, run_manage
+
+SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es"}
+MOVIES = "/api/movies/"
+
+
+def spanish(client: APIClient) -> APIClient:
+    client.defaults.update(SPANISH)
+    return client
+
+
+@pytest.mark.django_db
+def test_a_validation_error_is_spanish_and_english_stays_the_default(admin_client):
+    response = spanish(admin_client).post(MOVIES, {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["title"] == ["Este campo es requerido."]
+    assert response["Content-Language"] == "es"
+
+    admin_client.defaults.pop("HTTP_ACCEPT_LANGUAGE")
+    response = admin_client.post(MOVIES, {}, format="json")
+    assert response.json()["title"] == ["This field is required."]
+    assert response["Content-Language"] == "en"
+
+
+@pytest.mark.django_db
+def test_a_language_not_offered_falls_back_to_english(admin_client):
+    response = admin_client.post(MOVIES, {}, format="json", HTTP_ACCEPT_LANGUAGE="de, fr;q=0.8")
+    assert response.json()["title"] == ["This field is required."]
+
+
+@pytest.mark.django_db
+def test_no_credentials_is_a_spanish_401_with_the_bare_challenge(api_client):
+    response = spanish(api_client).get(MOVIES)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Las credenciales de autenticación no se proveyeron."}
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+@pytest.mark.django_db
+def test_an_expired_token_is_the_projects_spanish_message(admin_user):
+    start = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        token = issue_access_token(admin_user).value
+        clock.move_to(start + timedelta(days=2))
+        response = spanish(bearer_client(token)).get(MOVIES)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "El token ha caducado."}
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api", error="invalid_token", error_description="El token ha caducado."'
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("authorization", "body", "description"),
+    [
+        ("Bearer not.a.token", "El token está mal formado.", "El token esta mal formado."),
+        ("Token abc", "Use la cabecera 'Authorization: Bearer <token>'.", None),
+    ],
+)
+def test_the_challenge_stays_ascii_while_the_body_keeps_its_accents(
+    api_client, authorization, body, description
+):
+    response = api_client.get(MOVIES, HTTP_AUTHORIZATION=authorization, **SPANISH)
+    assert response.status_code == 401
+    assert response.json() == {"detail": body}
+    challenge = response["WWW-Authenticate"]
+    assert challenge.isascii()
+    assert challenge.startswith('Bearer realm="api", error="invalid_token", error_description="')
+    if description is not None:
+        assert challenge.endswith(f'error_description="{description}"')
+
+
+@pytest.mark.django_db
+def test_a_non_admin_token_is_a_spanish_403(regular_user):
+    client = spanish(bearer_client(issue_access_token(regular_user).value))
+    response = client.get(MOVIES)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Usted no tiene permiso para realizar esta acción."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [f"{MOVIES}999999/", f"{MOVIES}not-an-id/"])
+def test_an_unknown_movie_is_a_spanish_404(admin_client, path):
+    response = spanish(admin_client).get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No encontrado."}
+
+
+@pytest.mark.django_db
+def test_a_page_past_the_end_is_a_spanish_404(admin_client):
+    response = spanish(admin_client).get(f"{MOVIES}?page=9")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Página inválida."}
+
+
+@pytest.mark.django_db
+def test_a_method_not_allowed_is_a_spanish_405(admin_client):
+    response = spanish(admin_client).put(MOVIES, {}, format="json")
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Método "PUT" no permitido.'}
+
+
+@pytest.mark.django_db
+def test_a_throttled_login_is_a_spanish_429(api_client, admin_user):
+    spanish(api_client)
+    for _attempt in range(50):
+        response = api_client.post(
+            "/api/auth/login/",
+            {"email": admin_user.email, "password": "wrong password"},
+            format="json",
+            REMOTE_ADDR="10.7.7.7",
+        )
+        if response.status_code != 401:
+            break
+    assert response.status_code == 429
+    detail = response.json()["detail"]
+    assert detail.startswith("Solicitud fue regulada (throttled).")
+    assert "Se espera que esté disponible en" in detail
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_is_the_projects_spanish_message(api_client, admin_user):
+    response = spanish(api_client).post(
+        "/api/auth/login/",
+        {"email": admin_user.email, "password": "wrong password"},
+        format="json",
+    )
+    assert response.status_code == 401
+    assert response.json() == {"detail": "El correo electrónico o la contraseña son incorrectos."}
+
+
+@pytest.mark.django_db
+def test_a_duplicate_title_and_year_is_the_projects_spanish_message(admin_client, make_movie):
+    make_movie(title="Amores perros", year=2000)
+    response = spanish(admin_client).post(
+        MOVIES,
+        {"title": "AMORES PERROS", "year": 2000, "rating": 8.1, "category": "Drama"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"title": ["Ya existe una película con este título y este año."]}
+
+
+@pytest.mark.django_db
+def test_a_year_too_far_ahead_is_the_projects_spanish_message(admin_user):
+    with time_machine.travel(datetime(2030, 6, 1, tzinfo=UTC), tick=False):
+        admin_client = bearer_client(issue_access_token(admin_user).value)
+        response = spanish(admin_client).post(
+            MOVIES,
+            {"title": "Futura", "year": 2041, "rating": 5.0, "category": "Ciencia ficción"},
+            format="json",
+        )
+    assert response.status_code == 400
+    assert response.json() == {"year": ["Asegúrese de que este valor es menor o igual a 2040."]}
+
+
+@pytest.mark.django_db
+def test_the_django_admin_is_spanish(client, admin_user, make_movie):
+    make_movie(title="Roma", year=2018)
+    client.force_login(admin_user)
+    page = client.get("/admin/", **SPANISH).content.decode()
+    assert "Administración de Django" in page
+    assert "Catálogo de películas" in page
+    assert "Películas" in page
+
+    page = client.get("/admin/movies/movie/", **SPANISH).content.decode()
+    assert "Exportar a CSV las películas seleccionadas" in page
+    assert "década" in page
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_is_spanish_with_lang_es(api_client):
+    schema = api_client.get("/api/schema/?format=json&lang=es").json()
+    assert schema["info"]["description"].startswith("Gestione un catálogo de películas.")
+    tags = {tag["name"]: tag["description"] for tag in schema["tags"]}
+    assert tags["movies"] == "El catálogo de películas (solo administradores)."
+    parameters = {p["name"]: p for p in schema["paths"]["/api/movies/"]["get"]["parameters"]}
+    assert parameters["year_min"]["description"] == "Primer año de estreno, incluido"
+    assert parameters["search"]["description"] == "Un término de búsqueda."
+    year = schema["components"]["schemas"]["Movie"]["properties"]["year"]
+    assert year["description"].startswith("Año de estreno, desde 1888")
+
+    english = api_client.get("/api/schema/?format=json").json()
+    assert english["tags"][1]["description"] == "The movie catalog (admins only)."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_the_docs_pages_load_the_spanish_schema_with_lang_es(api_client, page):
+    response = api_client.get(f"{page}?lang=es")
+    assert response.status_code == 200
+    # The page asks for the schema in Spanish (Swagger UI's script escapes "=" as \u003D).
+    assert re.search(r"/api/schema/?\?lang(=|\\u003D)es", response.content.decode())
+
+
+def test_the_default_language_and_the_offered_ones_come_from_the_environment():
+    script = (
+        "from django.conf import settings; from django.test import Client;"
+        "r = Client().post('/api/movies/', {});"
+        "print(settings.LANGUAGE_CODE, [code for code, _ in settings.LANGUAGES], r.json())"
+    )
+    env = {"DJANGO_ALLOWED_HOSTS": "testserver"}
+    spanish_default = run_manage(
+        "shell", "-v", "0", "-c", script, env={**env, "DJANGO_LANGUAGE_CODE": "es"}, check=True
+    )
+    assert spanish_default.stdout.strip() == (
+        "es ['en', 'es'] {'detail': 'Las credenciales de autenticación no se proveyeron.'}"
+    )
+    english_only = run_manage(
+        "shell", "-v", "0", "-c", script, env={**env, "DJANGO_LANGUAGES": "en"}, check=True
+    )
+    assert english_only.stdout.strip() == (
+        "en ['en'] {'detail': 'Authentication credentials were not provided.'}"
+    )
