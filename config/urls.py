@@ -2,8 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from common.docs import RedocView, SwaggerUIView
 from common.health import HealthView
 
 urlpatterns = [
@@ -11,11 +12,7 @@ urlpatterns = [
     path("api/auth/", include("accounts.urls")),
     path("api/", include("config.api_router")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    re_path(
-        r"^api/redoc/?$",
-        SpectacularRedocView.as_view(url_name="schema", template_name="docs/redoc.html"),
-        name="redoc",
-    ),
+    re_path(r"^api/docs/?$", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/redoc/?$", RedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
 ]

@@ -7,9 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from accounts.tokens import issue_access_token
 from movies.services import sample_catalog_load
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, access_token_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -144,7 +143,7 @@ def test_admin_adds_a_movie_that_the_api_then_finds(page, live_server, admin_use
     page.get_by_text("was added successfully").wait_for()
     page.screenshot(path=screenshots / "admin-movie-added.png")
 
-    token = issue_access_token(admin_user).value
+    token = access_token_for(admin_user)
     response = page.request.get(
         "/api/movies/?search=paradiso", headers={"Authorization": f"Bearer {token}"}
     )
