@@ -15,6 +15,7 @@ SWAGGER_UI_SETTINGS = """{
     const token = response.ok && response.body && response.body.access_token;
     if (/^\\/api\\/auth\\/(login|refresh)\\/?$/.test(path) && typeof token === "string") {
       ui.preauthorizeApiKey("bearerAuth", token);
+      ui.authActions.persistAuthorizationIfNeeded();  // kept across reloads, like Authorize
     }
     return response;
   },

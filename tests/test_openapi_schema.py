@@ -139,3 +139,22 @@ def test_documentation_pages_load_their_assets_from_this_server(api_client, path
     assert f"/static/drf_spectacular_sidecar/{asset}" in page
     assert "cdn" not in page.lower()
     assert "https://" not in page.replace("https://github.com", "")
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/docs/?script=", "/api/redoc/"])
+def test_documentation_pages_send_a_content_security_policy(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self';" in policy
+    assert "default-src 'self'" in policy
+    assert "unsafe-eval" not in policy
+
+
+def test_swagger_ui_needs_no_inline_script(api_client):
+    page = api_client.get("/api/docs/").content.decode()
+    assert "<script>" not in page
+    assert '<script src="/api/docs/?script="></script>' in page
+    script = api_client.get("/api/docs/?script=")
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "preauthorizeApiKey" in script.content.decode()
