@@ -209,7 +209,8 @@ def _token_pair(
 def _user_agent(request: HttpRequest | None) -> str:
     if request is None:
         return ""
-    return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
+    # PostgreSQL text holds no NUL character; the rest is kept as sent, truncated.
+    return request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:USER_AGENT_LENGTH]
 
 
 def _client_address(request: HttpRequest | None) -> str | None:
@@ -217,6 +218,8 @@ def _client_address(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     try:
-        return str(ipaddress.ip_address(BaseThrottle().get_ident(request)))
+        address = ipaddress.ip_address(BaseThrottle().get_ident(request))
     except ValueError:
         return None
+    # A zone index (fe80::1%eth0, from a forged X-Forwarded-For) is no address the column takes.
+    return None if getattr(address, "scope_id", None) else str(address)

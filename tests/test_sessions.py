@@ -68,6 +68,24 @@ def test_login_starts_a_session_with_the_device_and_address_the_throttle_sees(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("forwarded", "agent", "stored"),
+    [
+        ("not-an-address", "Agent\x00/1", (None, "Agent/1")),
+        ("fe80::1%eth0", "", (None, "")),
+        ("2001:db8::7", "A", ("2001:db8::7", "A")),
+    ],
+)
+def test_login_stores_only_what_the_columns_can_hold(
+    api_client, admin_user, settings, forwarded, agent, stored
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    login(api_client, admin_user.email, HTTP_X_FORWARDED_FOR=forwarded, HTTP_USER_AGENT=agent)
+    session = LoginSession.objects.get()
+    assert (session.ip_address, session.user_agent) == stored
+
+
+@pytest.mark.django_db
 def test_refresh_consumes_the_token_and_returns_a_working_pair(api_client, admin_user, now):
     first = login(api_client, admin_user.email)
     now.shift(60)
