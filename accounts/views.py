@@ -216,6 +216,22 @@ class SessionListView(APIView):
         summary="List my sessions",
         description="Sessions neither ended nor expired, newest first; `current` marks this one.",
         responses={200: SessionSerializer(many=True), **AUTHENTICATED},
+        examples=[
+            OpenApiExample(
+                "This device",
+                # drf-spectacular shows it as one item of the list.
+                value={
+                    "id": "3f0c8a4e-1b2d-4c5e-9f60-7a8b9c0d1e2f",
+                    "created_at": "2026-11-28T09:00:00Z",
+                    "last_used_at": "2026-11-28T10:45:00Z",
+                    "expires_at": "2026-12-12T10:45:00Z",
+                    "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+                    "ip_address": "203.0.113.7",
+                    "current": True,
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request):
         sessions = user_sessions_live(user=request.user, now=timezone.now())
