@@ -94,6 +94,12 @@ class LoginSessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def get_actions(self, request):
+        # Ending keeps the row and its reason; deleting is for purge_sessions.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     @admin.action(description=_("End selected sessions"), permissions=["change"])
     def end_sessions(self, request, queryset) -> None:
         ended = sessions_end(sessions=queryset, reason=EndReason.ADMIN)

@@ -64,3 +64,19 @@ def test_session_admin_lists_and_shows_sessions_but_adds_none(superuser_client, 
     assert detail.status_code == 200
     assert pair.refresh.value not in detail.content.decode()
     assert superuser_client.get("/admin/accounts/loginsession/add/").status_code == 403
+    actions = listing.context["action_form"].fields["action"].choices
+    assert [name for name, _label in actions if name] == ["end_sessions"]
+
+
+@pytest.mark.django_db
+def test_deleting_a_user_with_sessions_in_the_admin_works_and_ends_their_tokens(
+    superuser_client, admin_user
+):
+    pair = login_pair(admin_user)
+    response = superuser_client.post(
+        f"/admin/accounts/user/{admin_user.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=admin_user.pk).exists()
+    assert not LoginSession.objects.exists()
+    assert bearer_client(pair.access.value).get(ME).status_code == 401
