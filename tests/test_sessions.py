@@ -499,3 +499,18 @@ def test_password_change_is_throttled_like_login(admin_user):
     assert blocked.status_code == 429
     assert "Retry-After" in blocked
     assert User.objects.get(pk=admin_user.pk).check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("get", "/api/auth/sessions", 200),
+        ("post", "/api/auth/password", 400),
+        ("post", "/api/auth/logout/all", 204),
+        ("post", "/api/auth/logout", 204),
+    ],
+)
+def test_session_paths_work_without_trailing_slash(admin_user, method, path, expected):
+    client = bearer_client(login_pair(admin_user).access.value)
+    assert getattr(client, method)(path, {}, format="json").status_code == expected
