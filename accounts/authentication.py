@@ -2,12 +2,13 @@
 
 import logging
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from accounts.models import User
-from accounts.selectors import user_get_by_id
+from accounts.selectors import session_get_with_user
 from accounts.tokens import InvalidToken, TokenClaims, verify_access_token
 
 logger = logging.getLogger(__name__)
@@ -22,9 +23,10 @@ class JWTAuthentication(BaseAuthentication):
 
     Returns ``None`` when the request has no Authorization header, ``(user, claims)`` for a valid,
     unrevoked token of an active user, and raises ``AuthenticationFailed`` otherwise: a header
-    that is not exactly ``Bearer <token>``, a token ``verify_access_token`` refuses, or one whose
-    user is gone, inactive, or changed since it was issued. Whether the user is an admin is the
-    permission class's question (403), not this one's (401).
+    that is not exactly ``Bearer <token>``, a token ``verify_access_token`` refuses, one whose
+    session is unknown, another user's, ended or expired, or whose user is gone, inactive, or
+    changed since it was issued. Whether the user is an admin is the permission class's question
+    (403), not this one's (401).
     """
 
     keyword = "Bearer"
@@ -47,12 +49,20 @@ class JWTAuthentication(BaseAuthentication):
         return self._user_for(request, claims), claims
 
     def _user_for(self, request, claims: TokenClaims) -> User:
-        # The one database read per request: revocation needs no table of its own.
-        user = user_get_by_id(user_id=claims.user_id)
-        if user is None or not user.is_active:
+        # The one database read per request: the session joined to its user, by primary keys.
+        # It does not write last_used_at: login and refresh do, so a request costs no write.
+        session = session_get_with_user(session_id=claims.session_id)
+        if session is None or session.user_id != claims.user_id:
+            self._fail(request, _("The token's session is unknown."), claims)
+        user = session.user
+        if not user.is_active:
             self._fail(request, _("The token's user is unknown or inactive."), claims)
         if user.token_version != claims.version or user.email != claims.email:
             self._fail(request, _("The token has been revoked."), claims)
+        if session.ended_at is not None:
+            self._fail(request, _("The token's session has ended."), claims)
+        if not session.is_live(now=timezone.now()):
+            self._fail(request, _("The token's session has expired."), claims)
         return user
 
     def _fail(self, request, reason: str, claims: TokenClaims | None = None):

@@ -1,15 +1,22 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models, transaction
-from django.db.models import F
+from django.db import models, router, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.managers import UserManager, normalize_email_address
 
-# Changing any of these makes every token issued before the change fail at once.
+# Saving a change to any of these ends every session of the user (User.save below).
 CREDENTIAL_FIELDS = ("password", "email", "is_staff", "is_active")
+USER_AGENT_LENGTH = 255
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -49,49 +56,125 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        user = super().from_db(db, field_names, values)
-        user._remember_credentials()
-        return user
+    def check_password(self, raw_password: str) -> bool:
+        """Django's check, except that a hash upgrade is written without a ``save()``.
 
-    def _remember_credentials(self) -> None:
-        # Only fields actually loaded: reading a deferred one here would query the database.
-        self._saved_credentials = {
-            name: self.__dict__[name] for name in CREDENTIAL_FIELDS if name in self.__dict__
-        }
+        When the hasher's parameters change (Django raises PBKDF2's iterations in most releases)
+        or the hash was made by a hasher listed after the first one, Django re-hashes the
+        password on a successful check. That is the same password, so it must not count as a
+        credential change that ends the user's sessions; it goes to the row directly.
+        """
+
+        def upgrade(raw: str) -> None:
+            self.password = make_password(raw)
+            type(self)._default_manager.filter(pk=self.pk).update(password=self.password)
+
+        return check_password(raw_password, self.password, upgrade)
 
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email_address(self.email)
 
     def save(self, *args, **kwargs) -> None:
+        """Save; a saved change of password, email, ``is_staff`` or ``is_active`` ends every
+        session of the user, however the object was loaded (README, "Sessions").
+
+        The comparison is with the database row, locked for the transaction, not with what was
+        loaded: a deferred field, an admin form, a shell session and a stale copy all count.
+        """
         self.email = normalize_email_address(self.email)
         if self._state.adding:
             super().save(*args, **kwargs)
-            self._remember_credentials()
             return
-        saved = getattr(self, "_saved_credentials", None)
-        changed = saved is not None and any(
-            getattr(self, name) != value for name, value in saved.items()
-        )
-        # token_version is only ever changed by revoke_tokens(): a stale copy of this row saved
-        # later must not write an old version back and so revive tokens revoked meanwhile.
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None:
-            update_fields = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "token_version"
-            ]
-        kwargs["update_fields"] = [name for name in update_fields if name != "token_version"]
-        with transaction.atomic(using=kwargs.get("using")):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        manager = type(self)._default_manager.db_manager(using)
+        with transaction.atomic(using=using):
+            stored = (
+                manager.select_for_update()
+                .filter(pk=self.pk)
+                .values(*CREDENTIAL_FIELDS, "token_version")
+                .first()
+            )
+            if stored is not None:
+                # Only the sessions service moves token_version: a stale copy writes back the
+                # current value instead of an old one.
+                self.token_version = stored["token_version"]
             super().save(*args, **kwargs)
-            if changed:
-                self.revoke_tokens()
-        self._remember_credentials()
+            if stored is not None and self._written_credentials_differ(stored, kwargs):
+                # Imported here: the service module imports this one.
+                from accounts.services import user_sessions_end
 
-    def revoke_tokens(self) -> None:
-        """Make every token issued to this user so far fail verification."""
-        type(self)._default_manager.filter(pk=self.pk).update(token_version=F("token_version") + 1)
-        self.refresh_from_db(fields=["token_version"])
+                user_sessions_end(user=self, reason=EndReason.CREDENTIALS_CHANGED)
+
+    def _written_credentials_differ(self, stored: dict, save_kwargs: dict) -> bool:
+        update_fields = save_kwargs.get("update_fields")
+        # Without update_fields Django writes every loaded field, and only those.
+        written = set(update_fields) if update_fields is not None else set(self.__dict__)
+        return any(
+            name in written and getattr(self, name) != stored[name] for name in CREDENTIAL_FIELDS
+        )
+
+
+class EndReason(models.TextChoices):
+    LOGOUT = "logout", _("logged out")
+    LOGOUT_ALL = "logout_all", _("logged out everywhere")
+    REMOTE_LOGOUT = "remote_logout", _("ended from another session")
+    PASSWORD_CHANGE = "password_change", _("password changed from another session")
+    CREDENTIALS_CHANGED = "credentials_changed", _("password, email or permissions changed")
+    REFRESH_REUSE = "refresh_reuse", _("a consumed refresh token was presented again")
+    ADMIN = "admin", _("ended by an administrator")
+
+
+class LoginSessionQuerySet(models.QuerySet):
+    def live(self, *, now: datetime) -> LoginSessionQuerySet:
+        """Sessions not ended and not expired, at ``now``."""
+        return self.filter(ended_at__isnull=True, idle_expires_at__gt=now, expires_at__gt=now)
+
+
+class LoginSession(models.Model):
+    """One login of one user on one device: what its access and refresh tokens belong to.
+
+    Its id is the ``sid`` claim of every access token it issues. The refresh token is kept only
+    as a SHA-256 digest, with the one it replaced for the reuse grace window.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(
+        _("last used"), default=timezone.now, help_text=_("The last login or refresh.")
+    )
+    idle_expires_at = models.DateTimeField(
+        _("idle expiry"), help_text=_("Ends unless refreshed before this time.")
+    )
+    expires_at = models.DateTimeField(
+        _("absolute expiry"), help_text=_("Ends at this time whatever happens.")
+    )
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("why it ended"), max_length=32, choices=EndReason.choices, blank=True
+    )
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
+    ip_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    refresh_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    previous_refresh_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = LoginSessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M} · {self.id}"
+
+    def is_live(self, *, now: datetime) -> bool:
+        return self.ended_at is None and now < self.idle_expires_at and now < self.expires_at
+
+    def ends_at(self) -> datetime:
+        """When the session ends unless refreshed first: the earlier of the two expiries."""
+        return min(self.idle_expires_at, self.expires_at)

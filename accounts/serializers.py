@@ -1,19 +1,75 @@
+from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import LoginSession, User
+
+# Bounded so a huge body costs no hashing; far above any real password.
+MAX_PASSWORD_LENGTH = 1024
 
 
 class LoginSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    # Bounded so a huge body costs no hashing; far above any real password.
-    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh_token = serializers.CharField(
+        max_length=1024, help_text=_("The refresh_token of the last login or refresh.")
+    )
 
 
 class TokenSerializer(serializers.Serializer):
     access_token = serializers.CharField(help_text=_("A signed JWT for the Authorization header."))
     token_type = serializers.CharField(default="Bearer")
-    expires_in = serializers.IntegerField(help_text=_("Seconds until the token expires."))
+    expires_in = serializers.IntegerField(help_text=_("Seconds until the access token expires."))
+    refresh_token = serializers.CharField(
+        help_text=_("Single use: exchange it at POST /api/auth/refresh/ for a new pair.")
+    )
+    refresh_expires_in = serializers.IntegerField(
+        help_text=_("Seconds until the session ends unless refreshed before.")
+    )
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    expires_at = serializers.DateTimeField(
+        source="ends_at", help_text=_("When the session ends unless refreshed before.")
+    )
+    current = serializers.SerializerMethodField(
+        help_text=_("Whether this is the session of the token making the request.")
+    )
+
+    class Meta:
+        model = LoginSession
+        fields = (
+            "id",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "user_agent",
+            "ip_address",
+            "current",
+        )
+        read_only_fields = fields
+
+    def get_current(self, session: LoginSession) -> bool:
+        return session.pk == self.context["current_session_id"]
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    """Checks the current password and runs Django's password validators on the new one."""
+
+    current_password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+
+    def validate_current_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError(_("The current password is incorrect."))
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        password_validation.validate_password(value, self.context["user"])
+        return value
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -1,18 +1,64 @@
-"""Writes of the accounts app: obtaining a token by password and revoking a user's tokens."""
+"""Writes of the accounts app: logging in, refreshing, and ending sessions.
 
+Every session ends in ``sessions_end`` (through ``session_end`` or ``user_sessions_end``):
+logout, logout everywhere, ending one session from the list, a password change, a saved change
+of credentials (``User.save``), refresh-token reuse and the Django admin's action.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
 import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.throttling import BaseThrottle
 
-from accounts.models import User
-from accounts.tokens import AccessToken, issue_access_token
+from accounts.models import USER_AGENT_LENGTH, EndReason, LoginSession, User
+from accounts.selectors import session_get_with_user
+from accounts.tokens import (
+    AccessToken,
+    RefreshToken,
+    issue_access_token,
+    issue_refresh_token,
+    read_refresh_token,
+    token_settings,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def token_obtain(*, request: HttpRequest, email: str, password: str) -> AccessToken | None:
-    """A token for the active user with this email and password, else ``None``.
+@dataclass(frozen=True)
+class TokenPair:
+    """What login and refresh answer: an access token and the session's next refresh token."""
+
+    session_id: uuid.UUID
+    access: AccessToken
+    refresh: RefreshToken
+    refresh_expires_in: int
+
+
+class RefreshRefused(Exception):
+    """A refresh token was refused. ``str(exc)`` is a short reason, safe to show the client."""
+
+
+REFRESH_INVALID = _("The refresh token is not valid.")
+REFRESH_SESSION_OVER = _("The session has ended or expired; log in again.")
+REFRESH_CONSUMED = _("The refresh token has already been used.")
+
+
+def token_obtain(*, request: HttpRequest, email: str, password: str) -> TokenPair | None:
+    """A new session and its tokens for the active user with this email and password, else
+    ``None``.
 
     ``authenticate`` hashes the password even for an unknown email, so a wrong email and a wrong
     password cost the caller the same time and get the same answer.
@@ -21,11 +67,159 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> AccessTo
     if user is None:
         logger.info("Login failed for %r", email)
         return None
+    pair = session_start(user=user, request=request)
     logger.info("Login succeeded for user %s", user.pk)
-    return issue_access_token(user)
+    return pair
 
 
-def user_tokens_revoke(*, user: User) -> None:
-    """Log ``user`` out everywhere: every token issued so far stops working."""
-    user.revoke_tokens()
-    logger.info("Tokens revoked for user %s", user.pk)
+def session_start(*, user: User, request: HttpRequest | None = None) -> TokenPair:
+    """Start a login session for ``user`` and return its first pair of tokens."""
+    conf = token_settings()
+    now = timezone.now()
+    session_id = uuid.uuid4()
+    refresh = issue_refresh_token(session_id)
+    session = LoginSession.objects.create(
+        id=session_id,
+        user=user,
+        created_at=now,
+        last_used_at=now,
+        idle_expires_at=now + timedelta(seconds=conf.refresh_lifetime),
+        expires_at=now + timedelta(seconds=conf.session_max_age),
+        user_agent=_user_agent(request),
+        ip_address=_client_address(request),
+        refresh_token_hash=refresh.digest,
+    )
+    return _token_pair(user=user, session=session, refresh=refresh, now=now)
+
+
+def session_refresh(*, refresh_token: str) -> TokenPair:
+    """Consume ``refresh_token`` and return the session's next pair; raise ``RefreshRefused``.
+
+    The database decides between concurrent refreshes of one token: the conditional UPDATE
+    matches the current digest, so exactly one of them rotates it. The previous token presented
+    again within ``JWT_REFRESH_REUSE_GRACE`` seconds (two tabs refreshing at once) is refused
+    without consequence; any other consumed token of the session is theft (RFC 9700 §4.14.2)
+    and ends the session.
+    """
+    parsed = read_refresh_token(refresh_token)
+    if parsed is None:
+        raise RefreshRefused(REFRESH_INVALID)
+    session_id, digest = parsed
+    conf = token_settings()
+    now = timezone.now()
+    session = session_get_with_user(session_id=session_id)
+    if session is None:
+        raise RefreshRefused(REFRESH_INVALID)
+    if not session.is_live(now=now) or not session.user.is_active:
+        raise RefreshRefused(REFRESH_SESSION_OVER)
+    if hmac.compare_digest(digest, session.refresh_token_hash):
+        refresh = issue_refresh_token(session_id)
+        idle_expires_at = now + timedelta(seconds=conf.refresh_lifetime)
+        rotated = (
+            LoginSession.objects.live(now=now)
+            .filter(pk=session_id, refresh_token_hash=digest)
+            .update(
+                refresh_token_hash=refresh.digest,
+                previous_refresh_token_hash=digest,
+                rotated_at=now,
+                last_used_at=now,
+                idle_expires_at=idle_expires_at,
+            )
+        )
+        if rotated == 1:
+            session.idle_expires_at = idle_expires_at
+            return _token_pair(user=session.user, session=session, refresh=refresh, now=now)
+        # Another request consumed it first (or ended the session): judge by the row as it is now.
+        session = session_get_with_user(session_id=session_id)
+        if session is None or not session.is_live(now=now):
+            raise RefreshRefused(REFRESH_SESSION_OVER)
+    if (
+        hmac.compare_digest(digest, session.previous_refresh_token_hash)
+        and session.rotated_at is not None
+        and now - session.rotated_at <= timedelta(seconds=conf.reuse_grace)
+    ):
+        raise RefreshRefused(REFRESH_CONSUMED)
+    session_end(session_id=session.pk, reason=EndReason.REFRESH_REUSE)
+    logger.warning(
+        "Refresh token reuse for session %s of user %s: session ended", session.pk, session.user_id
+    )
+    raise RefreshRefused(REFRESH_CONSUMED)
+
+
+def sessions_end(*, sessions: QuerySet[LoginSession], reason: EndReason) -> int:
+    """End every live session in ``sessions``: their access and refresh tokens fail at once.
+
+    The one place sessions end. Returns how many were still running.
+    """
+    ended = sessions.filter(ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=reason
+    )
+    if ended:
+        logger.info("%s session(s) ended (%s)", ended, reason)
+    return ended
+
+
+def session_end(*, session_id: uuid.UUID, reason: EndReason) -> bool:
+    """End one session; ``False`` if it had already ended or does not exist."""
+    return sessions_end(sessions=LoginSession.objects.filter(pk=session_id), reason=reason) == 1
+
+
+def user_sessions_end(*, user: User, reason: EndReason, keep: uuid.UUID | None = None) -> int:
+    """End every session of ``user`` but ``keep``.
+
+    When none is kept, the user's ``token_version`` also moves on, so every access token issued
+    so far is refused even without its session (belt and braces: the session check alone would
+    do). When one is kept, its access tokens must go on working, so the version stays.
+    """
+    sessions = LoginSession.objects.filter(user_id=user.pk)
+    if keep is None:
+        User._default_manager.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+        user.refresh_from_db(fields=["token_version"])
+    else:
+        sessions = sessions.exclude(pk=keep)
+    return sessions_end(sessions=sessions, reason=reason)
+
+
+def user_password_change(*, user: User, new_password: str, keep: uuid.UUID) -> None:
+    """Set ``user``'s password and end every session of theirs but ``keep`` (the caller's).
+
+    The new hash is written with an UPDATE, not ``save()``: a saved password change ends every
+    session, the caller's included, and this one is meant to keep it.
+    """
+    with transaction.atomic():
+        user.password = make_password(new_password)
+        User._default_manager.filter(pk=user.pk).update(password=user.password)
+        user_sessions_end(user=user, reason=EndReason.PASSWORD_CHANGE, keep=keep)
+    # What AbstractBaseUser.save() would have done: tell the validators (e.g. password history).
+    password_validation.password_changed(new_password, user)
+    logger.info("Password changed for user %s", user.pk)
+
+
+def _token_pair(
+    *, user: User, session: LoginSession, refresh: RefreshToken, now: datetime
+) -> TokenPair:
+    return TokenPair(
+        session_id=session.pk,
+        access=issue_access_token(user, session_id=session.pk),
+        refresh=refresh,
+        refresh_expires_in=max(0, int((session.ends_at() - now).total_seconds())),
+    )
+
+
+def _user_agent(request: HttpRequest | None) -> str:
+    if request is None:
+        return ""
+    # PostgreSQL text holds no NUL character; the rest is kept as sent, truncated.
+    return request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:USER_AGENT_LENGTH]
+
+
+def _client_address(request: HttpRequest | None) -> str | None:
+    """The client address as the throttles see it (``NUM_PROXIES`` honoured), if it is one."""
+    if request is None:
+        return None
+    try:
+        address = ipaddress.ip_address(BaseThrottle().get_ident(request))
+    except ValueError:
+        return None
+    # A zone index (fe80::1%eth0, from a forged X-Forwarded-For) is no address the column takes.
+    return None if getattr(address, "scope_id", None) else str(address)

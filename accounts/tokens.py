@@ -1,18 +1,26 @@
-"""Access tokens: issuing and verifying HS256 JSON Web Tokens. The only module that uses PyJWT.
+"""Access tokens (HS256 JSON Web Tokens) and opaque refresh tokens. The only module using PyJWT.
 
 Settings come from ``settings.JWT`` (see config/settings.py), read once into ``token_settings()``.
 The first signing key signs; every configured key verifies, so keys rotate without logging anyone
-out. Every claim below is required on decode, and ``ver`` must equal the user's current
-``token_version`` (checked by the authentication class on its one read of the user row).
+out. Every claim below is required on decode; ``sid`` names the login session the token belongs
+to, and ``ver`` must equal the user's current ``token_version`` (both checked by the
+authentication class on its one read of the session joined to its user).
+
+Refresh tokens are not JWTs: ``<session id hex>.<256 random bits>``, stored only as a SHA-256
+digest. The session id in front lets the server recognise an old, consumed token of a session
+as reuse (README, "Sessions"); it is no secret, since every access token carries it too.
 """
 
 from __future__ import annotations
 
 import binascii
 import functools
+import hashlib
 import json
+import re
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -30,11 +38,15 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ("iss", "aud", "sub", "email", "iat", "exp", "jti", "ver")
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "email", "iat", "exp", "jti", "ver", "sid")
 # Longer than any token we issue by far; refusing early bounds the work spent on junk.
 MAX_TOKEN_LENGTH = 4096
 MAX_USER_ID = 2**63 - 1  # the largest primary key the database column holds
 VERIFIED_TOKENS_REMEMBERED = 1024
+REFRESH_TOKEN_BYTES = 32  # 256 bits of randomness (RFC 9700 asks for enough to resist guessing)
+MAX_REFRESH_TOKEN_LENGTH = 256
+_SESSION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SESSION_HEX = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,9 @@ class TokenSettings:
     issuer: str
     audience: str
     leeway: int
+    refresh_lifetime: int
+    session_max_age: int
+    reuse_grace: int
 
 
 @functools.cache
@@ -58,6 +73,9 @@ def token_settings() -> TokenSettings:
         issuer=conf["ISSUER"],
         audience=conf["AUDIENCE"],
         leeway=conf["LEEWAY"],
+        refresh_lifetime=conf["REFRESH_TOKEN_LIFETIME"],
+        session_max_age=conf["SESSION_MAX_AGE"],
+        reuse_grace=conf["REFRESH_REUSE_GRACE"],
     )
 
 
@@ -98,10 +116,11 @@ class TokenClaims:
     version: int
     jti: str
     expires_at: int
+    session_id: uuid.UUID
 
 
-def issue_access_token(user: User) -> AccessToken:
-    """Sign a token for ``user`` with the first configured key."""
+def issue_access_token(user: User, *, session_id: uuid.UUID) -> AccessToken:
+    """Sign a token for ``user``'s login session ``session_id`` with the first configured key."""
     conf = token_settings()
     now = int(time.time())
     payload = {
@@ -113,6 +132,7 @@ def issue_access_token(user: User) -> AccessToken:
         "exp": now + conf.lifetime,
         "jti": secrets.token_urlsafe(16),
         "ver": user.token_version,
+        "sid": str(session_id),
     }
     value = jwt.encode(
         payload,
@@ -181,15 +201,54 @@ def _unverified_header(token: str) -> dict:
 
 def _claims_from_payload(payload: dict) -> TokenClaims:
     sub, email, version, jti = payload["sub"], payload["email"], payload["ver"], payload["jti"]
+    sid = payload["sid"]
     if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and int(sub) <= MAX_USER_ID):
         raise InvalidToken(_("The token subject is invalid."))
     if not isinstance(email, str) or not isinstance(jti, str):
         raise InvalidToken(_("The token is invalid."))
     if type(version) is not int:
         raise InvalidToken(_("The token version is invalid."))
+    if not (isinstance(sid, str) and _SESSION_ID.fullmatch(sid)):
+        raise InvalidToken(_("The token session is invalid."))
     # NumericDate (RFC 7519) is a JSON number; PyJWT would also take a string of digits.
     if any(type(payload[claim]) not in (int, float) for claim in ("exp", "iat")):
         raise InvalidToken(_("The token is invalid."))
     return TokenClaims(
-        user_id=int(sub), email=email, version=version, jti=jti, expires_at=int(payload["exp"])
+        user_id=int(sub),
+        email=email,
+        version=version,
+        jti=jti,
+        expires_at=int(payload["exp"]),
+        session_id=uuid.UUID(sid),
     )
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    value: str
+    digest: str  # what the database keeps: the token itself is never stored
+
+
+def issue_refresh_token(session_id: uuid.UUID) -> RefreshToken:
+    """A new single-use refresh token for the session ``session_id``."""
+    value = f"{session_id.hex}.{secrets.token_urlsafe(REFRESH_TOKEN_BYTES)}"
+    return RefreshToken(value=value, digest=refresh_token_digest(value))
+
+
+def read_refresh_token(value: str) -> tuple[uuid.UUID, str] | None:
+    """The session id and digest of something shaped like our refresh tokens, else ``None``.
+
+    Whether the token is the session's current one is the database's question, not this one's.
+    A JWT (an access token) never has this shape, so it can never be used to refresh.
+    """
+    if len(value) > MAX_REFRESH_TOKEN_LENGTH:
+        return None
+    session_hex, dot, secret = value.partition(".")
+    if not (dot and secret and _SESSION_HEX.fullmatch(session_hex)):
+        return None
+    return uuid.UUID(hex=session_hex), refresh_token_digest(value)
+
+
+def refresh_token_digest(value: str) -> str:
+    # A plain hash suffices: the token has 256 random bits, so there is nothing to brute-force.
+    return hashlib.sha256(value.encode()).hexdigest()

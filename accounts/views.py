@@ -1,36 +1,107 @@
+import re
+import uuid
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts.authentication import JWTAuthentication
+from accounts.models import EndReason
+from accounts.selectors import user_sessions_live
+from accounts.serializers import (
+    LoginSerializer,
+    MeSerializer,
+    PasswordChangeSerializer,
+    RefreshSerializer,
+    SessionSerializer,
+    TokenSerializer,
+)
+from accounts.services import (
+    RefreshRefused,
+    TokenPair,
+    session_end,
+    session_refresh,
+    sessions_end,
+    token_obtain,
+    user_password_change,
+    user_sessions_end,
+)
 from accounts.login_policy import login_policy_check, login_policy_record
-from accounts.serializers import LoginSerializer, MeSerializer, TokenSerializer
-from accounts.services import token_obtain, user_tokens_revoke
 from common.openapi import (
     AUTHENTICATED,
+    NOT_FOUND,
     SERVICE_UNAVAILABLE,
     THROTTLED,
     ErrorSerializer,
     field_errors,
 )
 
+# Token responses must not be kept by any cache (RFC 6749 §5.1).
+NO_STORE = {"Cache-Control": "no-store"}
+_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
 
-class LoginView(APIView):
-    """Exchange an email and password for an access token, under the login policy
-    (accounts/login_policy.py): a refused attempt is a 429 with ``Retry-After``."""
+TOKEN_PAIR_EXAMPLE = OpenApiExample(
+    "Token pair",
+    value={
+        "access_token": "eyJhbGciOi…",
+        "token_type": "Bearer",
+        "expires_in": 900,
+        "refresh_token": "3f0c…e1.Qm9yZWQ…",
+        "refresh_expires_in": 1209600,
+    },
+    response_only=True,
+)
+
+
+class RefreshAddressThrottle(AnonRateThrottle):
+    """Limits refresh attempts per client address (``REFRESH_THROTTLE_RATE``)."""
+
+    scope = "refresh"
+
+
+def token_pair_response(pair: TokenPair) -> Response:
+    body = {
+        "access_token": pair.access.value,
+        "token_type": "Bearer",
+        "expires_in": pair.access.expires_in,
+        "refresh_token": pair.refresh.value,
+        "refresh_expires_in": pair.refresh_expires_in,
+    }
+    return Response(TokenSerializer(body).data, headers=NO_STORE)
+
+
+class PublicTokenView(APIView):
+    """A token endpoint anyone may call: no authentication, 401s still name the Bearer scheme."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+
+    def get_authenticate_header(self, request) -> str:
+        # A 401 must name a scheme (RFC 9110); this view has no authenticator of its own.
+        return JWTAuthentication().authenticate_header(request)
+
+
+class LoginView(PublicTokenView):
+    """Exchange an email and password for a new session's access and refresh tokens, under the
+    login policy (accounts/login_policy.py): a refused attempt is a 429 with ``Retry-After``."""
 
     @extend_schema(
         tags=["auth"],
         summary="Log in",
         auth=[],  # public: no padlock in Swagger UI
-        description="Any active user gets a token; only admins (staff) may use the API with it.",
+        description=(
+            "Starts a session. Any active user gets tokens; only admins (staff) may use the API "
+            "with them. In this page, a successful login also authorizes the page."
+        ),
         request=LoginSerializer,
         responses={
             200: TokenSerializer,
@@ -45,11 +116,7 @@ class LoginView(APIView):
                 value={"email": "admin@example.com", "password": "your password"},
                 request_only=True,
             ),
-            OpenApiExample(
-                "Token",
-                value={"access_token": "eyJhbGciOi…", "token_type": "Bearer", "expires_in": 3600},
-                response_only=True,
-            ),
+            TOKEN_PAIR_EXAMPLE,
         ],
     )
     def post(self, request):
@@ -57,30 +124,197 @@ class LoginView(APIView):
         login_policy_check(request, data.get("email") if hasattr(data, "get") else None)
         serializer = LoginSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        token = token_obtain(request=request, **serializer.validated_data)
-        login_policy_record(request, serializer.validated_data["email"], success=token is not None)
-        if token is None:
+        pair = token_obtain(request=request, **serializer.validated_data)
+        login_policy_record(request, serializer.validated_data["email"], success=pair is not None)
+        if pair is None:
             raise AuthenticationFailed(_("The email or password is incorrect."))
-        body = {"access_token": token.value, "token_type": "Bearer", "expires_in": token.expires_in}
-        return Response(TokenSerializer(body).data, headers={"Cache-Control": "no-store"})
-
-    def get_authenticate_header(self, request) -> str:
-        # A 401 must name a scheme (RFC 9110); this one has no authenticator of its own.
-        return JWTAuthentication().authenticate_header(request)
+        return token_pair_response(pair)
 
 
-class LogoutView(APIView):
-    """Revoke every token of the calling admin."""
+class RefreshView(PublicTokenView):
+    """Exchange a refresh token for a new pair; the presented one is consumed."""
+
+    throttle_classes = (RefreshAddressThrottle,)
 
     @extend_schema(
         tags=["auth"],
-        summary="Log out everywhere",
-        description="Every token of this admin stops working at once, this one included.",
+        summary="Refresh",
+        auth=[],
+        description=(
+            "Consumes the refresh token and returns a new access token and refresh token for the "
+            "same session. A consumed refresh token presented again after a few seconds ends the "
+            "session (it was stolen, or copied). In this page, a refresh also authorizes the page."
+        ),
+        request=RefreshSerializer,
+        responses={
+            200: TokenSerializer,
+            400: field_errors(
+                "The body is malformed.", {"refresh_token": ["This field is required."]}
+            ),
+            401: OpenApiResponse(
+                ErrorSerializer,
+                description="Unknown, consumed or expired refresh token, or an ended session.",
+                examples=[
+                    OpenApiExample(
+                        "Consumed", value={"detail": "The refresh token has already been used."}
+                    )
+                ],
+            ),
+            429: THROTTLED,
+        },
+        examples=[
+            OpenApiExample(
+                "Refresh token", value={"refresh_token": "3f0c…e1.Qm9yZWQ…"}, request_only=True
+            ),
+            TOKEN_PAIR_EXAMPLE,
+        ],
+    )
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            pair = session_refresh(refresh_token=serializer.validated_data["refresh_token"])
+        except RefreshRefused as exc:
+            raise AuthenticationFailed(str(exc)) from None
+        return token_pair_response(pair)
+
+
+class LogoutView(APIView):
+    """End the session of the calling token."""
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Log out",
+        description=(
+            "Ends this session: its access and refresh tokens stop working at once. "
+            "Other sessions (other devices) go on."
+        ),
         request=None,
         responses={204: OpenApiResponse(description="Logged out."), **AUTHENTICATED},
     )
     def post(self, request):
-        user_tokens_revoke(user=request.user)
+        session_end(session_id=request.auth.session_id, reason=EndReason.LOGOUT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """End every session of the calling admin."""
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Log out everywhere",
+        description="Every session of this admin ends, this one included.",
+        request=None,
+        responses={204: OpenApiResponse(description="Logged out everywhere."), **AUTHENTICATED},
+    )
+    def post(self, request):
+        user_sessions_end(user=request.user, reason=EndReason.LOGOUT_ALL)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionListView(APIView):
+    """The calling admin's live sessions."""
+
+    @extend_schema(
+        tags=["auth"],
+        summary="List my sessions",
+        description="Sessions neither ended nor expired, newest first; `current` marks this one.",
+        responses={200: SessionSerializer(many=True), **AUTHENTICATED},
+        examples=[
+            OpenApiExample(
+                "This device",
+                # drf-spectacular shows it as one item of the list.
+                value={
+                    "id": "3f0c8a4e-1b2d-4c5e-9f60-7a8b9c0d1e2f",
+                    "created_at": "2026-11-28T09:00:00Z",
+                    "last_used_at": "2026-11-28T10:45:00Z",
+                    "expires_at": "2026-12-12T10:45:00Z",
+                    "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+                    "ip_address": "203.0.113.7",
+                    "current": True,
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        sessions = user_sessions_live(user=request.user, now=timezone.now())
+        context = {"current_session_id": request.auth.session_id}
+        return Response(SessionSerializer(sessions, many=True, context=context).data)
+
+
+class SessionDetailView(APIView):
+    """End one of the calling admin's sessions."""
+
+    @extend_schema(
+        tags=["auth"],
+        summary="End a session",
+        description="Ends one of your sessions (e.g. a lost phone's): its tokens stop working.",
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Its id.")
+        ],
+        responses={
+            204: OpenApiResponse(description="The session has ended."),
+            **AUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    )
+    def delete(self, request, id: str):
+        if not _UUID.fullmatch(id):
+            raise NotFound()
+        session_id = uuid.UUID(id)
+        reason = (
+            EndReason.LOGOUT if session_id == request.auth.session_id else EndReason.REMOTE_LOGOUT
+        )
+        live = user_sessions_live(user=request.user, now=timezone.now()).filter(pk=session_id)
+        if not sessions_end(sessions=live, reason=reason):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """Change the calling admin's password, under the login policy: its current-password check is
+    a password door like the login."""
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Change my password",
+        description=(
+            "Checks the current password and Django's password rules. On success every other "
+            "session of this admin ends; this one goes on."
+        ),
+        request=PasswordChangeSerializer,
+        responses={
+            204: OpenApiResponse(description="Password changed; other sessions ended."),
+            400: field_errors(
+                "Wrong current password, or a new password the rules refuse.",
+                {"new_password": ["This password is too common."]},
+            ),
+            **AUTHENTICATED,
+            429: THROTTLED,
+        },
+        examples=[
+            OpenApiExample(
+                "Change",
+                value={"current_password": "old passphrase", "new_password": "a new passphrase"},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        email = request.user.email
+        login_policy_check(request, email)
+        serializer = PasswordChangeSerializer(data=request.data, context={"user": request.user})
+        if not serializer.is_valid():
+            if "current_password" in serializer.errors:
+                login_policy_record(request, email, success=False)
+            raise ValidationError(serializer.errors)
+        login_policy_record(request, email, success=True)
+        user_password_change(
+            user=request.user,
+            new_password=serializer.validated_data["new_password"],
+            keep=request.auth.session_id,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -20,6 +20,7 @@ from common.env import (
     parse_signing_keys,
     require_strong_secret,
 )
+from common.swagger_ui import SWAGGER_UI_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -174,7 +175,11 @@ X_FRAME_OPTIONS = "DENY"
 
 JWT = {
     "SIGNING_KEYS": parse_signing_keys(_signing_keys),
-    "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 3600, minimum=1),
+    "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 900, minimum=1),
+    # Sessions (README, "Sessions"): idle and absolute lifetimes, and the reuse grace window.
+    "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 14 * 86400, minimum=1),
+    "SESSION_MAX_AGE": env_int("JWT_SESSION_MAX_AGE", 30 * 86400, minimum=1),
+    "REFRESH_REUSE_GRACE": env_int("JWT_REFRESH_REUSE_GRACE", 10),
     "ISSUER": env_str("JWT_ISSUER", "movies-api"),
     "AUDIENCE": env_str("JWT_AUDIENCE", "movies-api"),
     "LEEWAY": env_int("JWT_LEEWAY", 10),
@@ -188,7 +193,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.pagination.StrictPageNumberPagination",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "5/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env_str("LOGIN_THROTTLE_RATE", "5/min"),
+        "refresh": env_str("REFRESH_THROTTLE_RATE", "30/min"),
+    },
     # Client addresses for throttling: trust X-Forwarded-For only from this many proxies.
     "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
 }
@@ -207,10 +215,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
+    # Includes the one-step login: "Log in" or "Refresh" executed in the page authorizes it.
+    "SWAGGER_UI_SETTINGS": SWAGGER_UI_SETTINGS,
     "COMPONENT_SPLIT_REQUEST": True,
     "TAGS": [
-        {"name": "auth", "description": _("Log in, log out, and who am I.")},
+        {"name": "auth", "description": _("Log in, refresh, log out, sessions, and who am I.")},
         {"name": "movies", "description": _("The movie catalog (admins only).")},
         {"name": "health", "description": _("Is the service up and its database answering?")},
     ],

@@ -5,8 +5,9 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from common.docs import RedocView, SwaggerUIView
 from common.health import HealthView
 
 # The admin's "View site" link: the landing page, which leads to the API docs.
@@ -21,11 +22,7 @@ urlpatterns = [
     path("api/auth/", include("accounts.urls")),
     path("api/", include("config.api_router")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    re_path(
-        r"^api/redoc/?$",
-        SpectacularRedocView.as_view(url_name="schema", template_name="docs/redoc.html"),
-        name="redoc",
-    ),
+    re_path(r"^api/docs/?$", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/redoc/?$", RedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
 ]

@@ -6,9 +6,8 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tokens import issue_access_token
 from tests.factories import MovieFactory
-from tests.helpers import PASSWORD, bearer_client
+from tests.helpers import PASSWORD, access_token_for, bearer_client
 
 SCREENSHOTS_KEY = pytest.StashKey()
 
@@ -66,7 +65,7 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def admin_token(admin_user) -> str:
-    return issue_access_token(admin_user).value
+    return access_token_for(admin_user)
 
 
 @pytest.fixture

@@ -12,9 +12,11 @@ import jwt
 import pytest
 import redis
 from django.conf import settings as django_settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services import TokenPair, session_start
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -30,10 +32,26 @@ PRODUCTION_ENV = {
 _INHERITED = ("DJANGO_DEV_SECRETS_FILE",)
 
 
+class QuickPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Django's PBKDF2 hasher at a test-friendly cost, for hash-upgrade tests."""
+
+    iterations = 2000
+
+
 def bearer_client(token: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+def login_pair(user: User) -> TokenPair:
+    """A new session for ``user`` and its first token pair, as a login would give."""
+    return session_start(user=user)
+
+
+def access_token_for(user: User) -> str:
+    """An access token of a new session of ``user``."""
+    return login_pair(user).access.value
 
 
 def forge_token(
@@ -46,7 +64,10 @@ def forge_token(
     drop: tuple[str, ...] = (),
     **claims,
 ) -> str:
-    """A token built by hand, as an attacker or a misconfigured peer would, from valid defaults."""
+    """A token built by hand, as an attacker or a misconfigured peer would, from valid defaults.
+
+    For a ``user`` it names a new, live session of theirs unless ``sid`` is given.
+    """
     conf = django_settings.JWT
     default_kid, default_key = conf["SIGNING_KEYS"][0]
     now = int(time.time())
@@ -59,6 +80,7 @@ def forge_token(
         "exp": now + 600,
         "jti": "test-jti",
         "ver": user.token_version if user else 0,
+        "sid": str(login_pair(user).session_id) if user else "00000000-0000-4000-8000-000000000000",
         **claims,
     }
     for name in drop:

@@ -7,9 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from accounts.tokens import issue_access_token
 from movies.services import sample_catalog_load
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, access_token_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -88,7 +87,12 @@ def run_operation(page, operation_id: str, body: dict | None = None) -> tuple[st
     return status.inner_text().strip(), text.inner_text()
 
 
-def test_swagger_ui_login_authorize_and_list_movies(page, live_server, admin_user, screenshots):
+def stored_bearer_token(page) -> str | None:
+    authorized = page.evaluate("() => localStorage.getItem('authorized')")
+    return json.loads(authorized)["bearerAuth"]["value"] if authorized else None
+
+
+def test_swagger_ui_log_in_then_list_movies_without_authorize(page, live_server, admin_user):
     sample_catalog_load()
     page.goto("/api/docs/")
     page.get_by_text("Movie catalog API").first.wait_for()
@@ -98,11 +102,36 @@ def test_swagger_ui_login_authorize_and_list_movies(page, live_server, admin_use
         page, "api_auth_login_create", {"email": admin_user.email, "password": PASSWORD}
     )
     assert status == "200"
-    token = json.loads(body)["access_token"]
+    pair = json.loads(body)
+    # No trip to the Authorize dialog: the login response authorized the page.
+    status, body = run_operation(page, "api_movies_list")
+    assert status == "200"
+    assert "Avatar" in body
+    assert stored_bearer_token(page) == pair["access_token"]
 
+    status, body = run_operation(
+        page, "api_auth_refresh_create", {"refresh_token": pair["refresh_token"]}
+    )
+    assert status == "200"
+    renewed = json.loads(body)["access_token"]
+    assert stored_bearer_token(page) == renewed
+    page.reload()
+    page.get_by_text("Movie catalog API").first.wait_for()
+    status, body = run_operation(page, "api_auth_me_retrieve")
+    assert status == "200", "the authorization did not persist across a reload"
+    assert admin_user.email in body
+    assert renewed not in page.url
+
+
+def test_swagger_ui_authorize_dialog_takes_a_pasted_token(
+    page, live_server, admin_user, screenshots
+):
+    sample_catalog_load()
+    page.goto("/api/docs/")
+    page.get_by_text("Movie catalog API").first.wait_for()
     page.locator("button.btn.authorize").first.click()
     modal = page.locator(".modal-ux")
-    modal.locator("input").first.fill(token)
+    modal.locator("input").first.fill(access_token_for(admin_user))
     modal.locator("button.authorize").click()
     modal.locator("button.btn-done").click()
 
@@ -111,12 +140,32 @@ def test_swagger_ui_login_authorize_and_list_movies(page, live_server, admin_use
     assert "Avatar" in body
     page.screenshot(path=screenshots / "swagger-list-movies.png", full_page=True)
 
-    page.reload()
-    page.get_by_text("Movie catalog API").first.wait_for()
-    status, body = run_operation(page, "api_movies_list")
-    assert status == "200", "the authorization did not persist across a reload"
-    assert "Avatar" in body
-    assert token not in page.url
+
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [("/api/docs/", "text=Movie catalog API"), ("/api/redoc/", "h2 >> text=Log in")],
+)
+def test_docs_pages_send_a_content_security_policy_they_keep(page, live_server, path, ready):
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    response = page.goto(path)
+    policy = response.headers["content-security-policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    page.locator(ready).first.wait_for()
+    if path == "/api/docs/":
+        run_operation(page, "api_auth_login_create", {"email": "x@example.com", "password": "y"})
+    # Redoc's footer always asks its vendor's CDN for a logo; the policy refuses it on purpose
+    # (assets stay local). Nothing else may be refused.
+    assert [v for v in violations if "https://cdn.redoc.ly/redoc/logo-mini.svg" not in v] == []
+    assert_no_request_left(page, live_server)
 
 
 def test_redoc_renders_the_operations(page, live_server, screenshots):
@@ -144,7 +193,7 @@ def test_admin_adds_a_movie_that_the_api_then_finds(page, live_server, admin_use
     page.get_by_text("was added successfully").wait_for()
     page.screenshot(path=screenshots / "admin-movie-added.png")
 
-    token = issue_access_token(admin_user).value
+    token = access_token_for(admin_user)
     response = page.request.get(
         "/api/movies/?search=paradiso", headers={"Authorization": f"Bearer {token}"}
     )

@@ -1,10 +1,12 @@
 """POST /api/auth/login/: email and password in, a signed bearer token out."""
 
+import hashlib
+
 import jwt
 import pytest
 from django.conf import settings
 
-from accounts.models import User
+from accounts.models import LoginSession, User
 from accounts.tokens import REQUIRED_CLAIMS
 from tests.helpers import PASSWORD
 
@@ -17,9 +19,16 @@ def test_admin_logs_in_with_email_in_any_case(api_client, admin_user, email):
     response = api_client.post(LOGIN, {"email": email, "password": PASSWORD}, format="json")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert set(body) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+    }
     assert body["token_type"] == "Bearer"
-    assert body["expires_in"] == settings.JWT["ACCESS_TOKEN_LIFETIME"]
+    assert body["expires_in"] == settings.JWT["ACCESS_TOKEN_LIFETIME"] == 900
+    assert body["refresh_expires_in"] == settings.JWT["REFRESH_TOKEN_LIFETIME"] == 14 * 86400
     assert response["Cache-Control"] == "no-store"
 
     kid, key = settings.JWT["SIGNING_KEYS"][0]
@@ -40,6 +49,12 @@ def test_admin_logs_in_with_email_in_any_case(api_client, admin_user, email):
     assert claims["email"] == "admin@example.com"
     assert claims["exp"] - claims["iat"] == settings.JWT["ACCESS_TOKEN_LIFETIME"]
     assert claims["ver"] == admin_user.token_version
+    session = LoginSession.objects.get(user=admin_user)
+    assert claims["sid"] == str(session.pk)
+    assert session.refresh_token_hash == hashlib.sha256(body["refresh_token"].encode()).hexdigest()
+    assert body["refresh_token"] not in str(
+        LoginSession.objects.filter(pk=session.pk).values().get()
+    )
     assert PASSWORD not in str(claims)
 
 

@@ -2,9 +2,8 @@
 
 import pytest
 
-from accounts.tokens import issue_access_token
 from movies.models import Movie
-from tests.helpers import bearer_client
+from tests.helpers import access_token_for, bearer_client
 
 BODY = {"title": "Heat", "year": 1995, "rating": 8.3, "category": "Crimen"}
 
@@ -35,7 +34,7 @@ def test_every_route_is_401_without_a_token(api_client, make_movie):
 
 @pytest.mark.django_db
 def test_every_route_is_403_for_a_non_admin(regular_user, make_movie):
-    client = bearer_client(issue_access_token(regular_user).value)
+    client = bearer_client(access_token_for(regular_user))
     movie = make_movie(title="Ronin", year=1998)
     for method, path, body in routes(movie.pk):
         response = getattr(client, method)(path, body)

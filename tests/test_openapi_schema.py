@@ -5,6 +5,10 @@ import yaml
 
 PROTECTED = {
     ("post", "/api/auth/logout/"),
+    ("post", "/api/auth/logout/all/"),
+    ("get", "/api/auth/sessions/"),
+    ("delete", "/api/auth/sessions/{id}/"),
+    ("post", "/api/auth/password/"),
     ("get", "/api/auth/me/"),
     ("get", "/api/movies/"),
     ("post", "/api/movies/"),
@@ -13,7 +17,8 @@ PROTECTED = {
     ("patch", "/api/movies/{id}/"),
     ("delete", "/api/movies/{id}/"),
 }
-PUBLIC = {("post", "/api/auth/login/"), ("get", "/healthz/")}
+PUBLIC = {("post", "/api/auth/login/"), ("post", "/api/auth/refresh/"), ("get", "/healthz/")}
+BODILESS = {"/api/auth/logout/", "/api/auth/logout/all/"}
 
 
 @pytest.fixture
@@ -65,12 +70,41 @@ def test_every_operation_has_a_summary_a_tag_and_its_errors(schema):
         assert operation["summary"], (method, path)
         assert operation["tags"][0] in {"auth", "movies", "health"}
         responses = set(operation["responses"])
-        if path.startswith("/api/movies/{id}"):
+        if path.startswith(("/api/movies/{id}", "/api/auth/sessions/{id}")):
             assert "404" in responses
-        if method in {"post", "put", "patch"} and path != "/api/auth/logout/":
+        if method in {"post", "put", "patch"} and path not in BODILESS:
             assert "400" in responses
-    login = schema["paths"]["/api/auth/login/"]["post"]
-    assert {"200", "400", "401", "429"} <= set(login["responses"])
+    for path in ("/api/auth/login/", "/api/auth/refresh/"):
+        assert {"200", "400", "401", "429"} <= set(schema["paths"][path]["post"]["responses"])
+    password = schema["paths"]["/api/auth/password/"]["post"]
+    assert {"204", "400", "401", "403", "429"} <= set(password["responses"])
+
+
+def test_session_operations_are_documented(schema):
+    paths = schema["paths"]
+    for path in ("/api/auth/refresh/", "/api/auth/password/"):
+        assert "examples" in paths[path]["post"]["requestBody"]["content"]["application/json"]
+    pair = paths["/api/auth/refresh/"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert set(next(iter(pair["examples"].values()))["value"]) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+    }
+    listing = paths["/api/auth/sessions/"]["get"]["responses"]["200"]["content"]
+    item = listing["application/json"]["schema"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][item]["properties"]) == {
+        "id",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "user_agent",
+        "ip_address",
+        "current",
+    }
+    (parameter,) = paths["/api/auth/sessions/{id}/"]["delete"]["parameters"]
+    assert parameter["schema"] == {"type": "string", "format": "uuid"}
 
 
 def test_login_and_movie_have_examples(schema):
@@ -105,3 +139,22 @@ def test_documentation_pages_load_their_assets_from_this_server(api_client, path
     assert f"/static/drf_spectacular_sidecar/{asset}" in page
     assert "cdn" not in page.lower()
     assert "https://" not in page.replace("https://github.com", "")
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/docs/?script=", "/api/redoc/"])
+def test_documentation_pages_send_a_content_security_policy(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self';" in policy
+    assert "default-src 'self'" in policy
+    assert "unsafe-eval" not in policy
+
+
+def test_swagger_ui_needs_no_inline_script(api_client):
+    page = api_client.get("/api/docs/").content.decode()
+    assert "<script>" not in page
+    assert '<script src="/api/docs/?script="></script>' in page
+    script = api_client.get("/api/docs/?script=")
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "preauthorizeApiKey" in script.content.decode()

@@ -55,11 +55,14 @@ class Server:
         return status, json.loads(raw) if raw else None
 
     def login(self) -> str:
+        return self.login_pair()["access_token"]
+
+    def login_pair(self) -> dict:
         status, body = self.request(
             "POST", "/api/auth/login/", {"email": ADMIN_EMAIL, "password": PASSWORD}
         )
         assert status == 200, body
-        return body["access_token"]
+        return body
 
     def movie_rows(self) -> int:
         with psycopg.connect(self.database_url) as connection:
@@ -88,6 +91,7 @@ def production_server(tmp_path_factory):
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_HTTPS": "false",
         "LOGIN_THROTTLE_RATE": "1000/min",
+        "REFRESH_THROTTLE_RATE": "1000/min",
         "DJANGO_SUPERUSER_EMAIL": ADMIN_EMAIL,
         "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
     }
@@ -192,3 +196,39 @@ def test_no_request_with_the_old_token_succeeds_after_logout_returns(production_
     assert 200 in before_logout
     assert len(after_logout) >= 8
     assert set(after_logout) == {401}
+
+
+def test_20_concurrent_refreshes_of_one_token_make_exactly_one_new_pair(production_server):
+    pair = production_server.login_pair()
+    start = threading.Barrier(20)
+
+    def refresh(_number: int):
+        start.wait()
+        body = {"refresh_token": pair["refresh_token"]}
+        return production_server.request("POST", "/api/auth/refresh/", body)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(refresh, range(20)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [401] * 19
+    (winner,) = [body for status, body in results if status == 200]
+    assert set(winner) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+    }
+    for status, body in results:
+        if status == 401:
+            assert body == {"detail": "The refresh token has already been used."}
+    # The losers were inside the grace window: the session goes on, with the winner's pair.
+    assert production_server.request("GET", "/api/auth/me/", token=winner["access_token"])[0] == 200
+    assert production_server.request("GET", "/api/auth/me/", token=pair["access_token"])[0] == 200
+    status, renewed = production_server.request(
+        "POST", "/api/auth/refresh/", {"refresh_token": winner["refresh_token"]}
+    )
+    assert status == 200
+    assert (
+        production_server.request("GET", "/api/auth/me/", token=renewed["access_token"])[0] == 200
+    )

@@ -5,8 +5,7 @@ import pytest
 from django.core import checks
 from django.core.management import CommandError, call_command
 
-from accounts.tokens import issue_access_token
-from tests.helpers import bearer_client, forge_token
+from tests.helpers import access_token_for, bearer_client, forge_token
 
 NEW_KEY = ("k2", "a-new-signing-key-that-is-long-enough-to-sign")
 OLD_KEY = ("k1", "the-old-signing-key-that-is-still-trusted-now")
@@ -20,7 +19,7 @@ def rotated_keys(settings):
 @pytest.mark.django_db
 @pytest.mark.usefixtures("rotated_keys")
 def test_first_key_signs_new_tokens(admin_user):
-    token = issue_access_token(admin_user).value
+    token = access_token_for(admin_user)
     assert jwt.get_unverified_header(token)["kid"] == "k2"
     assert bearer_client(token).get("/api/auth/me/").status_code == 200
 

@@ -1,11 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from accounts.tokens import issue_access_token
+from accounts.services import session_start
 
 
 class Command(BaseCommand):
-    help = "Print an access token for an existing admin (for scripts and CI)."
+    help = (
+        "Start a session for an existing admin and print its access token (for scripts and CI); "
+        "the session appears in the admin's session list."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("email")
@@ -17,4 +20,4 @@ class Command(BaseCommand):
             raise CommandError(f"No user has the email {email!r}.") from None
         if not (user.is_active and user.is_staff):
             raise CommandError(f"{user.email} is not an active admin.")
-        self.stdout.write(issue_access_token(user).value)
+        self.stdout.write(session_start(user=user).access.value)

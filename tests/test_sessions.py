@@ -1,0 +1,516 @@
+"""Login sessions through HTTP: refresh with rotation and reuse detection, per-device logout,
+logout everywhere, the session list, password change, expiry. (README, "Sessions".)"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import EndReason, LoginSession, User
+from tests.helpers import PASSWORD, bearer_client, forge_token, login_pair
+
+LOGIN = "/api/auth/login/"
+REFRESH = "/api/auth/refresh/"
+ME = "/api/auth/me/"
+SESSIONS = "/api/auth/sessions/"
+PASSWORD_CHANGE = "/api/auth/password/"
+NEW_PASSWORD = "a-Different-passphrase-42"
+PAIR_KEYS = {"access_token", "token_type", "expires_in", "refresh_token", "refresh_expires_in"}
+
+
+def me_status(access_token: str) -> int:
+    return bearer_client(access_token).get(ME).status_code
+
+
+def refresh(client, refresh_token: str):
+    return client.post(REFRESH, {"refresh_token": refresh_token})
+
+
+def login(client, email: str, password: str = PASSWORD, **extra):
+    response = client.post(LOGIN, {"email": email, "password": password}, **extra)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.fixture
+def now():
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
+
+
+# Login and refresh
+
+
+@pytest.mark.django_db
+def test_login_starts_a_session_with_the_device_and_address_the_throttle_sees(
+    api_client, admin_user, settings
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    body = login(
+        api_client,
+        admin_user.email,
+        REMOTE_ADDR="10.0.0.9",
+        HTTP_X_FORWARDED_FOR="203.0.113.7, 198.51.100.20",
+        HTTP_USER_AGENT="Phone/1.0 " + "x" * 400,
+    )
+    assert set(body) == PAIR_KEYS
+    session = LoginSession.objects.get(user=admin_user)
+    assert session.ip_address == "198.51.100.20"
+    assert session.user_agent == ("Phone/1.0 " + "x" * 400)[:255]
+    assert session.ended_at is None
+    assert session.expires_at - session.created_at == timedelta(days=30)
+    assert session.idle_expires_at - session.created_at == timedelta(days=14)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("forwarded", "agent", "stored"),
+    [
+        ("not-an-address", "Agent\x00/1", (None, "Agent/1")),
+        ("fe80::1%eth0", "", (None, "")),
+        ("2001:db8::7", "A", ("2001:db8::7", "A")),
+    ],
+)
+def test_login_stores_only_what_the_columns_can_hold(
+    api_client, admin_user, settings, forwarded, agent, stored
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    login(api_client, admin_user.email, HTTP_X_FORWARDED_FOR=forwarded, HTTP_USER_AGENT=agent)
+    session = LoginSession.objects.get()
+    assert (session.ip_address, session.user_agent) == stored
+
+
+@pytest.mark.django_db
+def test_refresh_consumes_the_token_and_returns_a_working_pair(api_client, admin_user, now):
+    first = login(api_client, admin_user.email)
+    now.shift(60)
+    response = refresh(api_client, first["refresh_token"])
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    second = response.json()
+    assert set(second) == PAIR_KEYS
+    assert second["token_type"] == "Bearer"
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_expires_in"] == 14 * 86400
+    assert me_status(second["access_token"]) == 200
+    assert me_status(first["access_token"]) == 200  # same session: still good until it expires
+    session = LoginSession.objects.get()
+    assert session.last_used_at == session.created_at + timedelta(seconds=60)
+    assert session.idle_expires_at == session.last_used_at + timedelta(days=14)
+    # The new refresh token works in turn.
+    assert refresh(api_client, second["refresh_token"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_requests_do_not_write_last_used(admin_user, now):
+    pair = login_pair(admin_user)
+    used = LoginSession.objects.get().last_used_at
+    now.shift(120)
+    with CaptureQueriesContext(connection) as queries:
+        assert me_status(pair.access.value) == 200
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT"]
+    assert LoginSession.objects.get().last_used_at == used
+
+
+@pytest.mark.django_db
+def test_authentication_is_one_query_of_the_session_joined_to_its_user(admin_token):
+    with CaptureQueriesContext(connection) as queries:
+        assert me_status(admin_token) == 200
+    (query,) = queries.captured_queries
+    sql = query["sql"]
+    assert "accounts_loginsession" in sql
+    assert "JOIN" in sql
+    assert "accounts_user" in sql
+
+
+@pytest.mark.django_db
+def test_consumed_token_within_the_grace_window_is_refused_without_ending_the_session(
+    api_client, admin_user, now
+):
+    first = login(api_client, admin_user.email)
+    second = refresh(api_client, first["refresh_token"]).json()
+    now.shift(9)
+    again = refresh(api_client, first["refresh_token"])
+    assert again.status_code == 401
+    assert again.json() == {"detail": "The refresh token has already been used."}
+    assert me_status(second["access_token"]) == 200
+    assert refresh(api_client, second["refresh_token"]).status_code == 200
+    assert LoginSession.objects.get().ended_at is None
+
+
+@pytest.mark.django_db
+def test_consumed_token_after_the_grace_window_ends_the_session(
+    api_client, admin_user, now, caplog
+):
+    first = login(api_client, admin_user.email)
+    second = refresh(api_client, first["refresh_token"]).json()
+    now.shift(11)
+    caplog.set_level(logging.WARNING, logger="accounts")
+    reused = refresh(api_client, first["refresh_token"])
+    assert reused.status_code == 401
+    session = LoginSession.objects.get()
+    assert (session.ended_at, session.end_reason) == (timezone.now(), EndReason.REFRESH_REUSE)
+    for token in (first["access_token"], second["access_token"]):
+        response = bearer_client(token).get(ME)
+        assert response.status_code == 401
+        assert 'error="invalid_token"' in response["WWW-Authenticate"]
+        assert "session has ended" in response["WWW-Authenticate"]
+    assert refresh(api_client, second["refresh_token"]).status_code == 401
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("reuse" in r.getMessage() and str(session.pk) in r.getMessage() for r in warnings)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for token in (first["refresh_token"], second["refresh_token"]):
+        assert token.split(".")[1] not in logged
+
+
+@pytest.mark.django_db
+def test_grace_window_is_configurable(api_client, admin_user, now, settings):
+    settings.JWT = {**settings.JWT, "REFRESH_REUSE_GRACE": 0}
+    first = login(api_client, admin_user.email)
+    refresh(api_client, first["refresh_token"])
+    now.shift(1)
+    assert refresh(api_client, first["refresh_token"]).status_code == 401
+    assert LoginSession.objects.get().end_reason == EndReason.REFRESH_REUSE
+
+
+@pytest.mark.django_db
+def test_a_token_consumed_two_rotations_ago_ends_the_session_even_inside_the_grace_window(
+    api_client, admin_user
+):
+    first = login(api_client, admin_user.email)
+    second = refresh(api_client, first["refresh_token"]).json()
+    third = refresh(api_client, second["refresh_token"]).json()
+    assert refresh(api_client, first["refresh_token"]).status_code == 401
+    assert me_status(third["access_token"]) == 401
+    assert LoginSession.objects.get().end_reason == EndReason.REFRESH_REUSE
+
+
+@pytest.mark.django_db
+def test_refresh_token_is_not_an_access_token(api_client, admin_user):
+    pair = login(api_client, admin_user.email)
+    response = bearer_client(pair["refresh_token"]).get(ME)
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+    assert pair["refresh_token"] not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_access_token_is_not_a_refresh_token(api_client, admin_user):
+    pair = login(api_client, admin_user.email)
+    response = refresh(api_client, pair["access_token"])
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The refresh token is not valid."}
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert me_status(pair["access_token"]) == 200  # and nothing ended
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-token",
+        f"{uuid.uuid4().hex}.made-up-secret",  # a session that does not exist
+        "é" * 10,
+        "x" * 300,
+    ],
+)
+def test_unknown_refresh_tokens_are_401(api_client, token):
+    response = refresh(api_client, token)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The refresh token is not valid."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [{}, {"refresh_token": ""}, {"refresh_token": ["x"]}, []])
+def test_malformed_refresh_body_is_400(api_client, body):
+    response = api_client.post(REFRESH, body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_refresh_path_works_without_trailing_slash(api_client, admin_user):
+    pair = login(api_client, admin_user.email)
+    assert api_client.post("/api/auth/refresh", pair).status_code == 200
+
+
+@pytest.mark.django_db
+def test_refresh_is_throttled_per_address(api_client):
+    statuses = [
+        api_client.post(REFRESH, {"refresh_token": "junk"}, REMOTE_ADDR="10.9.0.1").status_code
+        for _ in range(30)
+    ]
+    assert statuses == [401] * 30
+    blocked = api_client.post(REFRESH, {"refresh_token": "junk"}, REMOTE_ADDR="10.9.0.1")
+    assert blocked.status_code == 429
+    assert 0 < int(blocked["Retry-After"]) <= 60
+    other = api_client.post(REFRESH, {"refresh_token": "junk"}, REMOTE_ADDR="10.9.0.2")
+    assert other.status_code == 401
+
+
+@pytest.mark.django_db
+def test_refresh_of_a_deactivated_user_is_refused(api_client, admin_user):
+    pair = login(api_client, admin_user.email)
+    User.objects.filter(pk=admin_user.pk).update(is_active=False)  # bypasses save(): no ending
+    response = refresh(api_client, pair["refresh_token"])
+    assert response.status_code == 401
+    assert "log in again" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_session_of_another_user_in_the_token_is_refused(admin_user):
+    other = User.objects.create_user("other@example.com", PASSWORD, is_staff=True)
+    token = forge_token(admin_user, sid=str(login_pair(other).session_id))
+    response = bearer_client(token).get(ME)
+    assert response.status_code == 401
+    assert "session is unknown" in response["WWW-Authenticate"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sid", [None, 7, "not-a-uuid", str(uuid.uuid4()).upper()])
+def test_a_missing_or_malformed_sid_claim_is_refused(admin_user, sid):
+    token = (
+        forge_token(admin_user, drop=("sid",)) if sid is None else forge_token(admin_user, sid=sid)
+    )
+    response = bearer_client(token).get(ME)
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+# Expiry
+
+
+@pytest.mark.django_db
+def test_idle_session_expires_when_not_refreshed(api_client, admin_user, now, settings):
+    settings.JWT = {**settings.JWT, "ACCESS_TOKEN_LIFETIME": 3600, "REFRESH_TOKEN_LIFETIME": 60}
+    pair = login(api_client, admin_user.email)
+    now.shift(59)
+    kept = refresh(api_client, pair["refresh_token"]).json()  # idle expiry moves to t=119
+    now.shift(59)
+    assert me_status(kept["access_token"]) == 200
+    now.shift(2)
+    response = bearer_client(kept["access_token"]).get(ME)
+    assert response.status_code == 401
+    assert "session has expired" in response["WWW-Authenticate"]
+    assert refresh(api_client, kept["refresh_token"]).status_code == 401
+    assert bearer_client(pair["access_token"]).get(SESSIONS).status_code == 401
+
+
+@pytest.mark.django_db
+def test_session_ends_at_its_absolute_age_whatever_the_refreshes(
+    api_client, admin_user, now, settings
+):
+    settings.JWT = {
+        **settings.JWT,
+        "ACCESS_TOKEN_LIFETIME": 3600,
+        "REFRESH_TOKEN_LIFETIME": 100,
+        "SESSION_MAX_AGE": 150,
+    }
+    pair = login(api_client, admin_user.email)
+    assert pair["refresh_expires_in"] == 100
+    now.shift(90)
+    pair = refresh(api_client, pair["refresh_token"]).json()
+    assert pair["refresh_expires_in"] == 60  # capped by the absolute age
+    now.shift(61)
+    assert me_status(pair["access_token"]) == 401
+    assert refresh(api_client, pair["refresh_token"]).status_code == 401
+
+
+# Logout, logout everywhere, the session list
+
+
+@pytest.mark.django_db
+def test_logout_ends_only_this_device(api_client, admin_user):
+    phone = login(api_client, admin_user.email, HTTP_USER_AGENT="Phone")
+    laptop = login(api_client, admin_user.email, HTTP_USER_AGENT="Laptop")
+    response = bearer_client(phone["access_token"]).post("/api/auth/logout/")
+    assert (response.status_code, response.content) == (204, b"")
+
+    assert me_status(phone["access_token"]) == 401
+    assert refresh(api_client, phone["refresh_token"]).status_code == 401
+    assert me_status(laptop["access_token"]) == 200
+    renewed = refresh(api_client, laptop["refresh_token"])
+    assert renewed.status_code == 200
+    assert me_status(renewed.json()["access_token"]) == 200
+    ended = LoginSession.objects.get(user_agent="Phone")
+    assert ended.end_reason == EndReason.LOGOUT
+
+
+@pytest.mark.django_db
+def test_logout_all_ends_every_session_of_the_user_only(api_client, admin_user):
+    other = User.objects.create_user("other@example.com", PASSWORD, is_staff=True)
+    others = login_pair(other)
+    first = login(api_client, admin_user.email)
+    second = login(api_client, admin_user.email)
+    response = bearer_client(first["access_token"]).post("/api/auth/logout/all")
+    assert response.status_code == 204
+    for pair in (first, second):
+        assert me_status(pair["access_token"]) == 401
+        assert refresh(api_client, pair["refresh_token"]).status_code == 401
+    assert me_status(others.access.value) == 200
+    assert set(
+        LoginSession.objects.filter(user=admin_user).values_list("end_reason", flat=True)
+    ) == {EndReason.LOGOUT_ALL}
+    fresh = login(api_client, admin_user.email)
+    assert me_status(fresh["access_token"]) == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/auth/logout/all/", SESSIONS, PASSWORD_CHANGE])
+def test_session_operations_need_an_admin_token(api_client, regular_user, path):
+    method = api_client.get if path == SESSIONS else api_client.post
+    assert method(path).status_code == 401
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_pair(regular_user).access.value}")
+    assert method(path).status_code == 403
+
+
+@pytest.mark.django_db
+def test_session_list_shows_my_live_sessions_and_marks_this_one(api_client, admin_user, now):
+    other = User.objects.create_user("other@example.com", PASSWORD, is_staff=True)
+    login_pair(other)
+    phone = login(api_client, admin_user.email, HTTP_USER_AGENT="Phone", REMOTE_ADDR="10.1.1.1")
+    now.shift(5)
+    laptop = login(api_client, admin_user.email, HTTP_USER_AGENT="Laptop", REMOTE_ADDR="10.1.1.2")
+    now.shift(5)
+    gone = login(api_client, admin_user.email, HTTP_USER_AGENT="Gone")
+    bearer_client(gone["access_token"]).post("/api/auth/logout/")
+
+    response = bearer_client(laptop["access_token"]).get("/api/auth/sessions")
+    assert response.status_code == 200
+    body = response.json()
+    assert [(s["user_agent"], s["ip_address"], s["current"]) for s in body] == [
+        ("Laptop", "10.1.1.2", True),
+        ("Phone", "10.1.1.1", False),
+    ]
+    phone_session = LoginSession.objects.get(user_agent="Phone")
+    assert body[1] == {
+        "id": str(phone_session.pk),
+        "created_at": phone_session.created_at.isoformat().replace("+00:00", "Z"),
+        "last_used_at": phone_session.last_used_at.isoformat().replace("+00:00", "Z"),
+        "expires_at": phone_session.idle_expires_at.isoformat().replace("+00:00", "Z"),
+        "user_agent": "Phone",
+        "ip_address": "10.1.1.1",
+        "current": False,
+    }
+    assert phone["refresh_token"] not in response.content.decode()
+    assert "hash" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_deleting_a_session_ends_it_and_leaves_mine(api_client, admin_user):
+    phone = login(api_client, admin_user.email, HTTP_USER_AGENT="Phone")
+    laptop = login(api_client, admin_user.email, HTTP_USER_AGENT="Laptop")
+    phone_id = LoginSession.objects.get(user_agent="Phone").pk
+    response = bearer_client(laptop["access_token"]).delete(f"{SESSIONS}{phone_id}/")
+    assert (response.status_code, response.content) == (204, b"")
+    assert me_status(phone["access_token"]) == 401
+    assert refresh(api_client, phone["refresh_token"]).status_code == 401
+    assert me_status(laptop["access_token"]) == 200
+    assert LoginSession.objects.get(pk=phone_id).end_reason == EndReason.REMOTE_LOGOUT
+    # Already ended: it is no longer one of my sessions.
+    again = bearer_client(laptop["access_token"]).delete(f"{SESSIONS}{phone_id}")
+    assert again.status_code == 404
+
+
+@pytest.mark.django_db
+def test_deleting_my_current_session_logs_me_out(admin_user):
+    pair = login_pair(admin_user)
+    client = bearer_client(pair.access.value)
+    assert client.delete(f"{SESSIONS}{pair.session_id}/").status_code == 204
+    assert me_status(pair.access.value) == 401
+    assert LoginSession.objects.get().end_reason == EndReason.LOGOUT
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "session_id",
+    ["other-users", str(uuid.uuid4()), "not-a-uuid", "\u0661" * 32, "%00", "1" * 33],
+)
+def test_deleting_a_session_not_mine_is_a_json_404(admin_user, admin_token, session_id):
+    other = User.objects.create_user("other@example.com", PASSWORD, is_staff=True)
+    theirs = login_pair(other)
+    if session_id == "other-users":
+        session_id = str(theirs.session_id)
+    response = bearer_client(admin_token).delete(f"{SESSIONS}{session_id}/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+    assert me_status(theirs.access.value) == 200
+
+
+# Password change
+
+
+@pytest.mark.django_db
+def test_password_change_ends_every_other_session_and_keeps_mine(api_client, admin_user):
+    mine = login(api_client, admin_user.email)
+    other = login(api_client, admin_user.email)
+    client = bearer_client(mine["access_token"])
+    response = client.post(
+        PASSWORD_CHANGE, {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert (response.status_code, response.content) == (204, b"")
+
+    assert me_status(mine["access_token"]) == 200
+    assert refresh(api_client, mine["refresh_token"]).status_code == 200
+    assert me_status(other["access_token"]) == 401
+    assert refresh(api_client, other["refresh_token"]).status_code == 401
+    ended = LoginSession.objects.exclude(ended_at=None).get()
+    assert ended.end_reason == EndReason.PASSWORD_CHANGE
+    wrong = api_client.post(LOGIN, {"email": admin_user.email, "password": PASSWORD})
+    assert wrong.status_code == 401
+    assert me_status(login(api_client, admin_user.email, NEW_PASSWORD)["access_token"]) == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"current_password": "not my password", "new_password": NEW_PASSWORD}, "current_password"),
+        ({"current_password": PASSWORD, "new_password": "password"}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": "12345678901"}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": "admin@example"}, "new_password"),
+        ({"current_password": PASSWORD}, "new_password"),
+    ],
+)
+def test_password_change_refusals_are_400_and_change_nothing(admin_user, body, field):
+    pair = login_pair(admin_user)
+    other = login_pair(admin_user)
+    response = bearer_client(pair.access.value).post(PASSWORD_CHANGE, body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert User.objects.get(pk=admin_user.pk).check_password(PASSWORD)
+    assert me_status(other.access.value) == 200
+
+
+@pytest.mark.django_db
+def test_password_change_is_throttled_like_login(admin_user):
+    client = bearer_client(login_pair(admin_user).access.value)
+    body = {"current_password": "wrong guess", "new_password": NEW_PASSWORD}
+    statuses = [client.post(PASSWORD_CHANGE, body).status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    blocked = client.post(PASSWORD_CHANGE, {**body, "current_password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Retry-After" in blocked
+    assert User.objects.get(pk=admin_user.pk).check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("get", "/api/auth/sessions", 200),
+        ("post", "/api/auth/password", 400),
+        ("post", "/api/auth/logout/all", 204),
+        ("post", "/api/auth/logout", 204),
+    ],
+)
+def test_session_paths_work_without_trailing_slash(admin_user, method, path, expected):
+    client = bearer_client(login_pair(admin_user).access.value)
+    assert getattr(client, method)(path, {}, format="json").status_code == expected
