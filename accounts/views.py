@@ -13,6 +13,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts.authentication import JWTAuthentication
+from accounts.login_policy import login_policy_check, login_policy_record
 from accounts.models import EndReason
 from accounts.selectors import user_sessions_live
 from accounts.serializers import (
@@ -33,7 +34,6 @@ from accounts.services import (
     user_password_change,
     user_sessions_end,
 )
-from accounts.login_policy import login_policy_check, login_policy_record
 from common.openapi import (
     AUTHENTICATED,
     NOT_FOUND,
