@@ -1,4 +1,6 @@
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
@@ -13,6 +15,8 @@ from accounts.throttling import LoginAddressThrottle, LoginEmailThrottle
 from common.openapi import AUTHENTICATED, THROTTLED, ErrorSerializer, field_errors
 
 
+# Error reports (debug pages, error mails) must not show the password or the token.
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class LoginView(APIView):
     """Exchange an email and password for an access token."""
 
@@ -45,6 +49,7 @@ class LoginView(APIView):
             ),
         ],
     )
+    @sensitive_variables("serializer", "token", "body")
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it also sees the pages Django renders for errors raised in later middleware.
+    "common.errors.JsonErrorsUnderApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -164,7 +166,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.BoundedJSONParser"],
+    "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "common.pagination.StrictPageNumberPagination",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -194,6 +197,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "health", "description": "Is the service up and its database answering?"},
     ],
 }
+
+# Error reports (debug pages, error mails) never show a secret, debug on or off.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "common.reporting.SecretHidingReporterFilter"
 
 LOGGING = {
     "version": 1,

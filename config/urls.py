@@ -6,6 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from common.health import HealthView
 
+# JSON under /api/, Django's pages elsewhere (debug off; common.errors says what covers debug on).
+handler400 = "common.errors.bad_request"
+handler403 = "common.errors.permission_denied"
+handler404 = "common.errors.page_not_found"
+handler500 = "common.errors.server_error"
+
 urlpatterns = [
     re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
     path("api/auth/", include("accounts.urls")),

@@ -1,11 +1,12 @@
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.filters import SearchFilter
 from rest_framework.reverse import reverse
 
+from common.integers import parse_ascii_int
 from common.openapi import AUTHENTICATED, NOT_FOUND, field_errors
-from movies.filters import MovieFilter
+from movies.filters import BoundedSearchFilter, MovieFilter
 from movies.models import DUPLICATE_TITLE_YEAR, Movie
 from movies.serializers import MovieSerializer
 
@@ -65,11 +66,19 @@ class MovieViewSet(viewsets.ModelViewSet):
 
     queryset = Movie.objects.all()
     serializer_class = MovieSerializer
-    filter_backends = (DjangoFilterBackend, SearchFilter)
+    filter_backends = (DjangoFilterBackend, BoundedSearchFilter)
     filterset_class = MovieFilter
     search_fields = ("title", "overview")
     # Every id reaches the view, so a malformed one gets DRF's JSON 404, not Django's HTML page.
     lookup_value_regex = r"[^/]+"
+
+    def get_object(self) -> Movie:
+        # An id is ASCII digits: "١٢" must not name movie 12 (int() would read it so).
+        try:
+            parse_ascii_int(self.kwargs[self.lookup_field])
+        except ValueError:
+            raise Http404 from None
+        return super().get_object()
 
     def filter_queryset(self, queryset):
         # The list's query parameters mean nothing to one movie: skip building the filter set.
