@@ -2,13 +2,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
+from common.integers import parse_ascii_int
+
 
 def _positive_int(request, param: str) -> int | None:
     raw = request.query_params.get(param)
     if raw is None:
         return None
     try:
-        value = int(raw)
+        value = parse_ascii_int(raw)
     except ValueError:
         value = 0
     if value < 1:

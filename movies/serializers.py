@@ -38,6 +38,12 @@ class RatingField(serializers.DecimalField):
     number within the decimal context's 28, so 1e27 or "1e100000" must never get that far.
     """
 
+    def to_internal_value(self, data):
+        # Decimal() also reads other scripts' digits ("٨" is 8): numbers are ASCII, as in URLs.
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
     def validate_precision(self, value):
         if value > self.max_value:
             self.fail("max_value", max_value=self.max_value)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jwt
 from django.conf import settings as django_settings
+from django.contrib.auth.hashers import MD5PasswordHasher
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -87,3 +88,10 @@ def run_manage(*args: str, env: dict[str, str], check: bool = False) -> subproce
         timeout=120,
         check=check,
     )
+
+
+class ExplodingPasswordHasher(MD5PasswordHasher):
+    """The test run's MD5 hasher, failing when it checks a password: a bug deep inside login."""
+
+    def verify(self, password, encoded):
+        raise RuntimeError("the password hasher failed")
