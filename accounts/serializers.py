@@ -2,12 +2,13 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import User
+from common.serializers import StrictCharField, StrictEmailField
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
     # Bounded so a huge body costs no hashing; far above any real password.
-    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    password = StrictCharField(max_length=1024, trim_whitespace=False)
 
 
 class TokenSerializer(serializers.Serializer):

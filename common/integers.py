@@ -12,6 +12,7 @@ import re
 
 # 18 digits always fit a signed 64-bit column; nothing the API counts needs more.
 MAX_DIGITS = 18
+MAX_ASCII_INT = 10**MAX_DIGITS - 1
 _ASCII_INTEGER = re.compile(rf"-?[0-9]{{1,{MAX_DIGITS}}}", flags=re.ASCII)
 
 

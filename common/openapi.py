@@ -44,3 +44,23 @@ THROTTLED = OpenApiResponse(
     ErrorSerializer, description="Too many attempts; retry after the Retry-After header's seconds."
 )
 AUTHENTICATED = {401: UNAUTHORIZED, 403: FORBIDDEN}
+
+
+def declare_empty_query_values(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: say which query parameters take an empty value.
+
+    django-filter and DRF's search treat ``?year=`` as no filter at all, so an empty value is
+    accepted (``allowEmptyValue``); the page number and size are the exception, where it is a 400.
+    """
+    from common.pagination import StrictPageNumberPagination
+
+    strict = {
+        StrictPageNumberPagination.page_query_param,
+        StrictPageNumberPagination.page_size_query_param,
+    }
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
+                if parameter.get("in") == "query" and parameter["name"] not in strict:
+                    parameter["allowEmptyValue"] = True
+    return result

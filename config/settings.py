@@ -191,6 +191,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.openapi.declare_empty_query_values",
+    ],
     "TAGS": [
         {"name": "auth", "description": "Log in, log out, and who am I."},
         {"name": "movies", "description": "The movie catalog (admins only)."},

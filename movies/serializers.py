@@ -1,20 +1,21 @@
 from contextlib import contextmanager
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.integers import parse_ascii_int
+from common.serializers import StrictCharField
 from movies.models import DUPLICATE_TITLE_YEAR, MAX_RATING, MIN_RATING, Movie
 from movies.selectors import movie_title_year_taken
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
 
-@extend_schema_field({"type": "integer", "minimum": FIRST_FILM_YEAR})
 class YearField(serializers.IntegerField):
     """A release year: from the first film to ``YEARS_AHEAD`` after the current year.
 
-    A year sent as a string is ASCII digits only, as in a query string.
+    A year sent as a string is ASCII digits only, as in a query string. Its OpenAPI range is
+    movies.schema's.
     """
 
     def __init__(self, **kwargs):
@@ -54,6 +55,12 @@ class RatingField(serializers.DecimalField):
 
 class MovieSerializer(serializers.ModelSerializer):
     """A movie; title and year together must be new, ignoring case."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
 
     year = YearField(help_text=Movie._meta.get_field("year").help_text)
     rating = RatingField(
