@@ -222,3 +222,21 @@ def test_query_integer_in_other_digits_is_a_400_naming_it(admin_client, movie, p
 @pytest.mark.parametrize("value", [" 2", "+2", "2_0", "\uff12"])  # the last: a full-width two
 def test_page_size_spelled_other_than_ascii_digits_is_a_400(admin_client, movie, value):
     assert_json_400_naming(admin_client.get(LIST, {"page_size": value}), "page_size")
+
+
+# --- Wrong types ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["title", "overview", "category"])
+@pytest.mark.parametrize("value", [0, 7.5, True, ["Heat"], {"text": "Heat"}])
+def test_text_field_given_anything_but_a_string_is_a_400(admin_client, field, value):
+    response = admin_client.post(LIST, {**VALID, field: value})
+    assert_json_400_naming(response, field)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["email", "password"])
+def test_login_field_given_a_number_is_a_400(api_client, admin_user, field):
+    credentials = {"email": admin_user.email, "password": "x", field: 12345678}
+    assert_json_400_naming(api_client.post("/api/auth/login/", credentials), field)
