@@ -70,10 +70,10 @@ def json_error(status: int, detail: str | None = None) -> JsonResponse:
 def api_exception_handler(exc: Exception, context: dict):
     """DRF's handler, also answering Django's request errors raised inside an API view."""
     if isinstance(exc, SuspiciousOperation):
-        request = context["request"]
+        request = getattr(context.get("request"), "_request", None)
         # Django logs these to django.security.<name>; it never sees them when DRF answers.
         logging.getLogger(f"django.security.{type(exc).__name__}").warning(
-            "%s: %s", exc, request.path, extra={"request": request._request}
+            "%s: %s", exc, getattr(request, "path", ""), extra={"request": request}
         )
         exc = PayloadTooLarge() if isinstance(exc, _TOO_LARGE) else exceptions.ParseError()
     return exception_handler(exc, context)
