@@ -3,6 +3,8 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
+from common.pagination import StrictPageNumberPagination
+
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -52,8 +54,6 @@ def declare_empty_query_values(result: dict, generator, request, public) -> dict
     django-filter and DRF's search treat ``?year=`` as no filter at all, so an empty value is
     accepted (``allowEmptyValue``); the page number and size are the exception, where it is a 400.
     """
-    from common.pagination import StrictPageNumberPagination
-
     strict = {
         StrictPageNumberPagination.page_query_param,
         StrictPageNumberPagination.page_size_query_param,
