@@ -15,8 +15,9 @@ from rest_framework.utils import json
 # which Python's JSON decoder, or anything walking the result afterwards, runs out of stack.
 MAX_JSON_DEPTH = 32
 # A string, escapes included (an unclosed one runs to the end: every quote starts a match that
-# cannot fail, so the scan stays linear), and anything that is not a bracket: neither can nest.
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.?)*(?:"|\Z)', flags=re.DOTALL)
+# cannot fail, so there is no backtracking and the scan stays linear), and anything that is not a
+# bracket: neither can nest.
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.?[^"\\]*)*(?:"|\Z)', flags=re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 

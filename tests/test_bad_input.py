@@ -58,6 +58,15 @@ def test_brackets_inside_strings_do_not_count_as_nesting(admin_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("body", ['"' + '\\"' * 600_000, '"\\"' * 600_000 + "\\", '"[' * 600_000])
+def test_megabytes_of_unclosed_strings_are_answered_quickly_as_a_400(admin_client, body):
+    # The nesting scan is linear: quadratic backtracking on these would hold the worker for hours.
+    response = admin_client.post(LIST, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+
+
+@pytest.mark.django_db
 def test_deeply_nested_login_body_is_a_400(api_client):
     body = '{"email": ' + nested(5_000) + ', "password": "x"}'
     response = api_client.post("/api/auth/login/", body, content_type="application/json")
