@@ -4,6 +4,7 @@ import logging
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -32,6 +33,7 @@ class JWTAuthentication(BaseAuthentication):
     keyword = "Bearer"
     realm = "api"
 
+    @sensitive_variables("header", "token")
     def authenticate(self, request):
         header = get_authorization_header(request).split()
         if not header:

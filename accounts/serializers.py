@@ -3,18 +3,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import LoginSession, User
+from common.serializers import StrictCharField, StrictEmailField
 
 # Bounded so a huge body costs no hashing; far above any real password.
 MAX_PASSWORD_LENGTH = 1024
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(
+    refresh_token = StrictCharField(
         max_length=1024, help_text=_("The refresh_token of the last login or refresh.")
     )
 
@@ -59,8 +60,8 @@ class SessionSerializer(serializers.ModelSerializer):
 class PasswordChangeSerializer(serializers.Serializer):
     """Checks the current password and runs Django's password validators on the new one."""
 
-    current_password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    current_password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    new_password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
 
     def validate_current_password(self, value: str) -> str:
         if not self.context["user"].check_password(value):

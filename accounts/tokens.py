@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from jwt.utils import base64url_decode
 
 if TYPE_CHECKING:
@@ -91,11 +92,15 @@ class InvalidToken(Exception):
 
 
 EXPIRED = _("The token has expired.")
+MALFORMED = _("The token is malformed.")
+# One reason for an unknown kid and a bad signature alike: two would tell a prober which key ids
+# exist.
+BAD_SIGNATURE = _("The token signature is invalid.")
 # PyJWT's verdicts, most specific first, as the reasons clients see.
 _DECODE_FAILURES = (
     (jwt.ExpiredSignatureError, EXPIRED),
     (jwt.ImmatureSignatureError, _("The token is not yet valid.")),
-    (jwt.InvalidSignatureError, _("The token signature is invalid.")),
+    (jwt.InvalidSignatureError, BAD_SIGNATURE),
     (jwt.InvalidIssuerError, _("The token issuer is not accepted.")),
     (jwt.InvalidAudienceError, _("The token audience is not accepted.")),
     (jwt.MissingRequiredClaimError, _("The token lacks a required claim.")),
@@ -143,6 +148,7 @@ def issue_access_token(user: User, *, session_id: uuid.UUID) -> AccessToken:
     return AccessToken(value=value, expires_in=conf.lifetime)
 
 
+@sensitive_variables("token")
 def verify_access_token(token: str) -> TokenClaims:
     """Check signature, algorithm, key id and every claim; raise ``InvalidToken`` if any fails.
 
@@ -159,6 +165,7 @@ def verify_access_token(token: str) -> TokenClaims:
 
 
 @functools.lru_cache(maxsize=VERIFIED_TOKENS_REMEMBERED)
+@sensitive_variables("token", "conf")
 def _verified_claims(token: str) -> TokenClaims:
     """The full check (PyJWT: signature, algorithm, every claim). Failures are never cached."""
     conf = token_settings()
@@ -168,7 +175,7 @@ def _verified_claims(token: str) -> TokenClaims:
     kid = header.get("kid")
     # The kid only ever selects among configured keys; it is never used as a path or query.
     if not isinstance(kid, str) or kid not in conf.keys:
-        raise InvalidToken(_("The token signing key is unknown."))
+        raise InvalidToken(BAD_SIGNATURE)
     try:
         payload = jwt.decode(
             token,
@@ -182,6 +189,8 @@ def _verified_claims(token: str) -> TokenClaims:
     except jwt.InvalidTokenError as exc:
         reason = next(message for kind, message in _DECODE_FAILURES if isinstance(exc, kind))
         raise InvalidToken(reason) from None
+    except RecursionError:  # a payload nested past the stack, which PyJWT lets through
+        raise InvalidToken(MALFORMED) from None
     return _claims_from_payload(payload)
 
 
@@ -189,13 +198,14 @@ def _unverified_header(token: str) -> dict:
     """The header, only to pick the key by its kid: ``jwt.decode`` then checks everything.
 
     Five times cheaper than ``jwt.get_unverified_header``, which decodes every segment.
+    A header nested deeper than the decoder's stack (``RecursionError``) is as malformed as any.
     """
     try:
         header = json.loads(base64url_decode(token.split(".", 1)[0]))
-    except (ValueError, binascii.Error):
-        raise InvalidToken(_("The token is malformed.")) from None
+    except (ValueError, binascii.Error, RecursionError):
+        raise InvalidToken(MALFORMED) from None
     if not isinstance(header, dict):
-        raise InvalidToken(_("The token is malformed."))
+        raise InvalidToken(MALFORMED)
     return header
 
 

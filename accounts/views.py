@@ -2,7 +2,9 @@ import re
 import uuid
 
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -90,6 +92,8 @@ class PublicTokenView(APIView):
         return JWTAuthentication().authenticate_header(request)
 
 
+# Error reports (debug pages, error mails) must not show the password or the tokens.
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class LoginView(PublicTokenView):
     """Exchange an email and password for a new session's access and refresh tokens, under the
     login policy (accounts/login_policy.py): a refused attempt is a 429 with ``Retry-After``."""
@@ -119,6 +123,7 @@ class LoginView(PublicTokenView):
             TOKEN_PAIR_EXAMPLE,
         ],
     )
+    @sensitive_variables("data", "serializer", "pair")
     def post(self, request):
         data = request.data
         login_policy_check(request, data.get("email") if hasattr(data, "get") else None)

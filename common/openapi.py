@@ -5,6 +5,8 @@ from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
+from common.pagination import StrictPageNumberPagination
+
 
 class LabelledDjangoFilterExtension(DjangoFilterExtension):
     """django-filter parameters described by their ``label`` (or ``help_text``) even when the
@@ -68,5 +70,23 @@ THROTTLED = OpenApiResponse(
 AUTHENTICATED = {401: UNAUTHORIZED, 403: FORBIDDEN}
 SERVICE_UNAVAILABLE = OpenApiResponse(
     ErrorSerializer,
-    description="A dependency (database or cache) does not answer; retry after Retry-After.",
+    description=_("A dependency (database or cache) does not answer; retry after Retry-After."),
 )
+
+
+def declare_empty_query_values(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: say which query parameters take an empty value.
+
+    django-filter and DRF's search treat ``?year=`` as no filter at all, so an empty value is
+    accepted (``allowEmptyValue``); the page number and size are the exception, where it is a 400.
+    """
+    strict = {
+        StrictPageNumberPagination.page_query_param,
+        StrictPageNumberPagination.page_size_query_param,
+    }
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
+                if parameter.get("in") == "query" and parameter["name"] not in strict:
+                    parameter["allowEmptyValue"] = True
+    return result

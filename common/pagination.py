@@ -2,13 +2,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
+from common.integers import MAX_ASCII_INT, parse_ascii_int
+
 
 def _positive_int(request, param: str) -> int | None:
     raw = request.query_params.get(param)
     if raw is None:
         return None
     try:
-        value = int(raw)
+        value = parse_ascii_int(raw)
     except ValueError:
         value = 0
     if value < 1:
@@ -30,7 +32,7 @@ class StrictPageNumberPagination(PageNumberPagination):
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
-            parameter["schema"]["minimum"] = 1
+            parameter["schema"].update(minimum=1, maximum=MAX_ASCII_INT)
             if parameter["name"] == self.page_size_query_param:
                 parameter["description"] = (
                     f"Results per page: default {self.page_size}, at most {self.max_page_size}."

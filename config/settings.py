@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it also sees the pages Django renders for errors raised in later middleware.
+    "common.errors.JsonErrorsUnderApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.middleware.DependencyOutageMiddleware",  # database/cache down: 503, never 500
@@ -189,7 +191,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.BoundedJSONParser"],
+    "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "common.pagination.StrictPageNumberPagination",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -218,12 +221,19 @@ SPECTACULAR_SETTINGS = {
     # Includes the one-step login: "Log in" or "Refresh" executed in the page authorizes it.
     "SWAGGER_UI_SETTINGS": SWAGGER_UI_SETTINGS,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.openapi.declare_empty_query_values",
+    ],
     "TAGS": [
         {"name": "auth", "description": _("Log in, refresh, log out, sessions, and who am I.")},
         {"name": "movies", "description": _("The movie catalog (admins only).")},
         {"name": "health", "description": _("Is the service up and its database answering?")},
     ],
 }
+
+# Error reports (debug pages, error mails) never show a secret, debug on or off.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "common.reporting.SecretHidingReporterFilter"
 
 LOGGING = {
     "version": 1,

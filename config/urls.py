@@ -12,6 +12,11 @@ from common.health import HealthView
 
 # The admin's "View site" link: the landing page, which leads to the API docs.
 admin.site.site_url = "/"
+# JSON under /api/, Django's pages elsewhere (debug off; common.errors says what covers debug on).
+handler400 = "common.errors.bad_request"
+handler403 = "common.errors.permission_denied"
+handler404 = "common.errors.page_not_found"
+handler500 = "common.errors.server_error"
 
 urlpatterns = [
     # `/` leads to the docs, keeping ?lang=es; the favicon is a static file (whitenoise in

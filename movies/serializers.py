@@ -1,28 +1,70 @@
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.integers import parse_ascii_int
+from common.serializers import StrictCharField
 from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.services import movie_create, movie_update
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
 
-@extend_schema_field({"type": "integer", "minimum": FIRST_FILM_YEAR})
 class YearField(serializers.IntegerField):
-    """A release year: from the first film to ``YEARS_AHEAD`` after the current year."""
+    """A release year: from the first film to ``YEARS_AHEAD`` after the current year.
+
+    A year sent as a string is ASCII digits only, as in a query string. Its OpenAPI range is
+    movies.schema's.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(min_value=FIRST_FILM_YEAR, **kwargs)
         self.validators.append(NotTooFarAheadValidator())
 
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                return parse_ascii_int(data)
+            except ValueError:
+                self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 10, "multipleOf": 0.1})
+class RatingField(serializers.DecimalField):
+    """A rating, one decimal, between ``min_value`` and ``max_value``.
+
+    The range is checked before anything else: rounding to one decimal needs every digit of the
+    number within the decimal context's 28, so 1e27 or "1e100000" must never get that far.
+    """
+
+    def to_internal_value(self, data):
+        # Decimal() also reads other scripts' digits ("٨" is 8): numbers are ASCII, as in URLs.
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+    def validate_precision(self, value):
+        if value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        if value < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
+        return super().validate_precision(value)
+
 
 class MovieSerializer(serializers.ModelSerializer):
     """A movie. Writes go through ``movies.services``, which checks every rule of the model."""
 
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+
     year = YearField(help_text=Movie._meta.get_field("year").help_text)
-    rating = serializers.DecimalField(
+    rating = RatingField(
         # No digit count: a rating of 100 should hear "at most 10", not a count of digits.
         max_digits=None,
         decimal_places=1,

@@ -3,11 +3,11 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.filters import SearchFilter
 from rest_framework.reverse import reverse
 
+from common.integers import parse_ascii_int
 from common.openapi import AUTHENTICATED, NOT_FOUND, field_errors
-from movies.filters import MovieFilter
+from movies.filters import BoundedSearchFilter, MovieFilter
 from movies.models import DUPLICATE_TITLE_YEAR, Movie
 from movies.serializers import MovieSerializer
 
@@ -67,11 +67,21 @@ class MovieViewSet(viewsets.ModelViewSet):
 
     queryset = Movie.objects.all()
     serializer_class = MovieSerializer
-    filter_backends = (DjangoFilterBackend, SearchFilter)
+    filter_backends = (DjangoFilterBackend, BoundedSearchFilter)
     filterset_class = MovieFilter
     search_fields = ("title", "overview")
     # Every id reaches the view, so a malformed one gets DRF's JSON 404, not Django's HTML page.
     lookup_value_regex = r"[^/]+"
+
+    def get_object(self) -> Movie:
+        # Django's "No Movie matches the given query." has no translation; DRF's "Not found."
+        # has one in every language the API offers.
+        try:
+            # An id is ASCII digits: "١٢" must not name movie 12 (int() would read it so).
+            parse_ascii_int(self.kwargs[self.lookup_field])
+            return super().get_object()
+        except (ValueError, Http404):
+            raise NotFound from None
 
     def filter_queryset(self, queryset):
         # The list's query parameters mean nothing to one movie: skip building the filter set.
@@ -81,11 +91,3 @@ class MovieViewSet(viewsets.ModelViewSet):
 
     def get_success_headers(self, data) -> dict:
         return {"Location": reverse("movie-detail", args=[data["id"]], request=self.request)}
-
-    def get_object(self) -> Movie:
-        try:
-            return super().get_object()
-        except Http404:
-            # Django's "No Movie matches the given query." has no translation; DRF's
-            # "Not found." has one in every language the API offers.
-            raise NotFound from None

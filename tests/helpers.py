@@ -12,7 +12,7 @@ import jwt
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.hashers import MD5PasswordHasher, PBKDF2PasswordHasher
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -124,3 +124,10 @@ def shared_redis_url() -> str:
             pytest.fail(f"CI must provide Redis at {url}")
         pytest.skip(f"no Redis at {url}; .ci/run provides one")
     return url
+
+
+class ExplodingPasswordHasher(MD5PasswordHasher):
+    """The test run's MD5 hasher, failing when it checks a password: a bug deep inside login."""
+
+    def verify(self, password, encoded):
+        raise RuntimeError("the password hasher failed")

@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+from django.utils import timezone
 
 PROTECTED = {
     ("post", "/api/auth/logout/"),
@@ -123,10 +124,25 @@ def test_filter_parameters_are_typed(schema):
     for name in ("year", "year_min", "year_max"):
         assert parameters[name] == {"type": "integer", "minimum": 0, "maximum": 9999}
     assert parameters["rating_min"] == {"type": "number", "minimum": 0, "maximum": 10}
-    assert parameters["page_size"] == {"type": "integer", "minimum": 1}
-    assert parameters["page"] == {"type": "integer", "minimum": 1}
+    # Whole numbers in URLs are at most 18 ASCII digits (common/integers.py).
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
+    assert parameters["page"] == {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
+    assert parameters["category"] == {"type": "string", "maxLength": 50}
+    assert parameters["search"] == {"type": "string", "maxLength": 200}
     assert "-rating" in parameters["ordering"]["items"]["enum"]
     assert {"category", "search", "page", "year_max"} <= set(parameters)
+
+
+def test_schema_states_the_rules_the_server_enforces(schema):
+    """What schemathesis' negative and positive data checks hold the server to."""
+    movie = schema["components"]["schemas"]["MovieRequest"]["properties"]
+    assert movie["rating"]["multipleOf"] == 0.1
+    assert movie["year"]["maximum"] == timezone.now().year + 10
+    parameters = {p["name"]: p for p in schema["paths"]["/api/movies/"]["get"]["parameters"]}
+    # An empty filter is no filter; an empty page number or size is a 400.
+    assert parameters["year"]["allowEmptyValue"] is True
+    assert parameters["ordering"]["allowEmptyValue"] is True
+    assert "allowEmptyValue" not in parameters["page"]
 
 
 @pytest.mark.parametrize(

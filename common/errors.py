@@ -1,0 +1,126 @@
+"""JSON error answers under ``/api/``, whatever raised them and whether debug is on or off.
+
+Three hooks, each for what the others cannot see:
+
+- ``api_exception_handler`` (DRF's ``EXCEPTION_HANDLER``): inside an API view, Django's own
+  request errors become DRF's ``{"detail": ...}``: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is
+  a 413, any other ``SuspiciousOperation`` a 400. Anything else unhandled is left to Django, which
+  logs it (traceback and all) and answers 500.
+- ``bad_request``, ``permission_denied``, ``page_not_found``, ``server_error``: Django's
+  ``handler400``/``403``/``404``/``500`` (config/urls.py), used with debug off: JSON under
+  ``/api/``, Django's usual pages elsewhere (the admin).
+- ``JsonErrorsUnderApiMiddleware``: with debug on Django answers 400, 404 and 500 with its
+  technical pages instead of those handlers; under ``/api/`` this outermost middleware swaps any
+  error that is not JSON for the same ``{"detail": ...}``. The traceback goes to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.views import exception_handler
+
+API_PREFIX = "/api/"
+# Headers an error keeps when its body is replaced: they tell the client what to do next.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary", "Content-Language")
+_TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "payload_too_large"
+
+
+# The message for each status when nothing more specific is known: DRF's own where it has one.
+_DETAILS = {
+    HTTPStatus.BAD_REQUEST: _("Bad request."),
+    HTTPStatus.UNAUTHORIZED: exceptions.NotAuthenticated.default_detail,
+    HTTPStatus.FORBIDDEN: exceptions.PermissionDenied.default_detail,
+    HTTPStatus.NOT_FOUND: exceptions.NotFound.default_detail,
+    HTTPStatus.NOT_ACCEPTABLE: exceptions.NotAcceptable.default_detail,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: PayloadTooLarge.default_detail,
+    HTTPStatus.TOO_MANY_REQUESTS: exceptions.Throttled.default_detail,
+    HTTPStatus.INTERNAL_SERVER_ERROR: exceptions.APIException.default_detail,
+}
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def json_error(status: int, detail: str | None = None) -> JsonResponse:
+    """DRF's error shape, ``{"detail": ...}``, for ``status``."""
+    if detail is None:
+        detail = _DETAILS.get(status) or HTTPStatus(status).phrase
+    return JsonResponse({"detail": str(detail)}, status=status)
+
+
+def api_exception_handler(exc: Exception, context: dict):
+    """DRF's handler, also answering Django's request errors raised inside an API view."""
+    if isinstance(exc, SuspiciousOperation):
+        request = getattr(context.get("request"), "_request", None)
+        # Django logs these to django.security.<name>; it never sees them when DRF answers.
+        logging.getLogger(f"django.security.{type(exc).__name__}").warning(
+            "%s: %s", exc, getattr(request, "path", ""), extra={"request": request}
+        )
+        exc = PayloadTooLarge() if isinstance(exc, _TOO_LARGE) else exceptions.ParseError()
+    return exception_handler(exc, context)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not is_api_request(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, _TOO_LARGE):
+        return json_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    return json_error(HTTPStatus.BAD_REQUEST)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not is_api_request(request):
+        return defaults.permission_denied(request, exception)
+    return json_error(HTTPStatus.FORBIDDEN)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not is_api_request(request):
+        return defaults.page_not_found(request, exception)
+    return json_error(HTTPStatus.NOT_FOUND)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if not is_api_request(request):
+        return defaults.server_error(request)
+    return json_error(HTTPStatus.INTERNAL_SERVER_ERROR)
+
+
+class JsonErrorsUnderApiMiddleware:
+    """Under ``/api/``, an error response that is not JSON becomes ``{"detail": ...}`` with the
+    same status (and the headers that say what to do next). Put it first in ``MIDDLEWARE``, so it
+    also sees the pages Django renders for exceptions raised in other middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400 or not is_api_request(request):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        replacement = json_error(response.status_code)
+        for header in _KEPT_HEADERS:
+            if header in response:
+                replacement[header] = response[header]
+        return replacement

@@ -1,0 +1,51 @@
+"""Request body parsing that no input can turn into a server error."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from itertools import accumulate
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.utils import json
+
+# Far deeper than any body this API reads (a movie is one flat object), far below the depth at
+# which Python's JSON decoder, or anything walking the result afterwards, runs out of stack.
+MAX_JSON_DEPTH = 32
+# A string, escapes included (an unclosed one runs to the end: every quote starts a match that
+# cannot fail, so there is no backtracking and the scan stays linear), and anything that is not a
+# bracket: neither can nest.
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.?[^"\\]*)*(?:"|\Z)', flags=re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``text`` nests arrays and objects more than ``limit`` deep (brackets in strings
+    aside). Counted with a running sum, no recursion, so any depth is measured safely."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing with a 400 a body nested deeper than ``MAX_JSON_DEPTH``
+    before the decoder (which recurses once per level) sees it."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
+        try:
+            text = codecs.getreader(encoding)(stream).read()
+        except ValueError as exc:  # UnicodeDecodeError included
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
+        if json_depth_exceeds(text):
+            raise ParseError(
+                _("JSON parse error - nested deeper than %(limit)d levels.")
+                % {"limit": MAX_JSON_DEPTH}
+            )
+        parse_constant = json.strict_constant if self.strict else None
+        try:
+            return json.loads(text, parse_constant=parse_constant)
+        except ValueError as exc:
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
