@@ -16,8 +16,7 @@ from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.tokens import issue_access_token
-from tests.helpers import PASSWORD, forge_token
+from tests.helpers import PASSWORD, access_token_for, forge_token
 
 EXAMPLES = 150
 FUZZ = settings(
@@ -184,7 +183,7 @@ def fresh_token(admin_user):
 
     def make() -> str:
         admin_user.refresh_from_db()
-        return issue_access_token(admin_user).value
+        return access_token_for(admin_user)
 
     return make
 
