@@ -2,7 +2,7 @@
 
 import logging
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions
@@ -47,7 +47,7 @@ class JWTAuthentication(BaseAuthentication):
         try:
             claims = verify_access_token(token)
         except InvalidToken as exc:
-            self._fail(request, str(exc))
+            self._fail(request, exc.reason)
         return self._user_for(request, claims), claims
 
     def _user_for(self, request, claims: TokenClaims) -> User:
@@ -79,7 +79,11 @@ class JWTAuthentication(BaseAuthentication):
         reason = getattr(request, _FAILURE_ATTR, None)
         if reason is None:
             return f'{self.keyword} realm="{self.realm}"'
+        # The body follows Accept-Language; the challenge is for machines and stays in English,
+        # whose messages are printable ASCII as RFC 6750 (§3) requires.
+        with translation.override("en"):
+            description = str(reason)
         return (
             f'{self.keyword} realm="{self.realm}", error="invalid_token", '
-            f'error_description="{reason}"'
+            f'error_description="{description}"'
         )

@@ -88,7 +88,12 @@ def _reload_token_settings(*, setting: str, **kwargs) -> None:
 
 
 class InvalidToken(Exception):
-    """A token was refused. ``str(exc)`` is a short reason, safe to show the client."""
+    """A token was refused. ``reason`` (also ``str(exc)``) is a short message, safe to show the
+    client, translated lazily: the body of a 401 follows the request's language."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 EXPIRED = _("The token has expired.")

@@ -71,7 +71,6 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Accept-Language picks the language of every message (see LANGUAGES below).
     "django.middleware.locale.LocaleMiddleware",
-    "common.i18n.AsciiAuthenticateHeaderMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
