@@ -29,6 +29,8 @@ class PolicyAdminSite(admin.AdminSite):
     """
 
     login_form = PolicyAdminAuthenticationForm
+    # "View site" leads to the landing page, which leads to the API docs.
+    site_url = "/"
 
     def login(self, request, extra_context=None):
         return _throttled_status(super().login(request, extra_context))

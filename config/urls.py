@@ -10,8 +10,6 @@ from drf_spectacular.views import SpectacularAPIView
 from common.docs import RedocView, SwaggerUIView
 from common.health import HealthView
 
-# The admin's "View site" link: the landing page, which leads to the API docs.
-admin.site.site_url = "/"
 # JSON under /api/, Django's pages elsewhere (debug off; common.errors says what covers debug on).
 handler400 = "common.errors.bad_request"
 handler403 = "common.errors.permission_denied"

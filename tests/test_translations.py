@@ -53,7 +53,12 @@ def spanish_catalog():
 
 
 def compiled(catalog) -> dict:
-    return {(m.id, m.context): m.string for m in catalog if m.id}
+    # A plural message's id and translations are sequences: compare them as tuples.
+    return {(_hashable(m.id), m.context): _hashable(m.string) for m in catalog if m.id}
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def test_the_extractor_sees_the_projects_marked_strings():
