@@ -7,6 +7,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from movies.models import MAX_RATING, MIN_RATING, Movie
+from movies.search import movies_matching
 
 ORDERING_FIELDS = ("title", "year", "rating", "created_at")
 
@@ -49,6 +50,14 @@ class MovieFilter(filters.FilterSet):
     year_min = YearFilter(lookup_expr="gte", label="Earliest release year")
     year_max = YearFilter(lookup_expr="lte", label="Latest release year")
     rating_min = RatingFilter(lookup_expr="gte", label="Lowest rating, 0.0 to 10.0")
+    # Declared before `ordering`, which replaces the relevance order when it is given.
+    search = filters.CharFilter(
+        method="filter_search",
+        label=(
+            "Words to find in the title or overview, each as a word or the start of one, "
+            "ignoring case and accents (PostgreSQL); results by relevance unless ordering is given"
+        ),
+    )
     ordering = StableOrderingFilter(
         fields=ORDERING_FIELDS,
         label="Order by title, year, rating or created_at; prefix - for descending",
@@ -61,3 +70,6 @@ class MovieFilter(filters.FilterSet):
     def filter_category(self, queryset, name, value):
         # The database's lower() on both sides, as in the generated category_key column.
         return queryset.filter(category_key=Lower(Value(value)))
+
+    def filter_search(self, queryset, name, value):
+        return movies_matching(queryset, value)
