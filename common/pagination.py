@@ -147,8 +147,11 @@ class Keyset:
             values = payload["v"]
             if not isinstance(values, list) or len(values) != len(self.fields):
                 raise ValueError
+            if any(isinstance(value, str) and "\x00" in value for value in values):
+                raise ValueError  # no database text holds NUL; PostgreSQL refuses to compare it
+            # The field's own rules (NUL characters, lengths, ranges): a cursor holds stored values.
             position = [
-                field.to_python(value) for field, value in zip(self.fields, values, strict=True)
+                field.clean(value, None) for field, value in zip(self.fields, values, strict=True)
             ]
         except (ValueError, TypeError, KeyError, binascii.Error, DjangoValidationError):
             raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
