@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jwt
+import psycopg
+import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
@@ -16,6 +22,7 @@ from accounts.models import User
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "false",
@@ -87,3 +94,35 @@ def run_manage(*args: str, env: dict[str, str], check: bool = False) -> subproce
         timeout=120,
         check=check,
     )
+
+
+def require(available: bool, what: str) -> None:
+    """Fail under CI (which must provide ``what``), skip elsewhere when it is missing."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {what} (.ci/run installs and starts it)")
+    pytest.skip(f"{what} is missing; .ci/run provides it")
+
+
+def require_program(path: str) -> None:
+    require(shutil.which(path) is not None, path)
+
+
+@contextmanager
+def throwaway_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the local server; yields its URL, then drops it."""
+    try:
+        psycopg.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=3).close()
+        reachable = True
+    except psycopg.OperationalError:
+        reachable = False
+    require(reachable, f"PostgreSQL at {POSTGRES_SERVER}")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
