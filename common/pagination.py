@@ -67,13 +67,19 @@ class BoundedCountPaginator(Paginator):
         return self.bounded_count <= self.count_limit
 
     def page(self, number):
-        if self.count_exact:
-            return super().page(number)
-        # Beyond the count, pages are full: the last page a number reaches is not cut at the
-        # count (a lower bound), and its next link carries on with a cursor.
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+        top = bottom + self.per_page
+        # Up to the count, the last page takes the orphans as Django's does; beyond it pages are
+        # full, and the last a number reaches carries on with a cursor (its next link).
+        if self.count_exact and top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list[bottom:top]
+        if bottom and isinstance(self.object_list, QuerySet):
+            # Late row lookup: skip rows on the ordering's index alone (ids only, an index-only
+            # scan), then read the page's rows, instead of reading every skipped row.
+            rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
+        return self._get_page(rows, number, self)
 
 
 class Keyset:
