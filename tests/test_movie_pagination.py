@@ -19,8 +19,11 @@ from movies.models import Movie
 
 LIST = "/api/movies/"
 LIMIT = 10
-ORDERINGS = [None] + [
-    f"{sign}{key}" for key in ("title", "year", "rating", "created_at") for sign in ("", "-")
+ORDERINGS = [
+    None,
+    *(f"{sign}{key}" for key in ("title", "year", "rating", "created_at") for sign in ("", "-")),
+    "-rating,title",
+    "year,-created_at",
 ]
 
 
@@ -60,7 +63,10 @@ def walk(client, url: str, link: str = "next") -> list[list[int]]:
 
 
 def expected_order(ordering: str | None) -> list[int]:
-    terms = [ordering, "-id" if ordering.startswith("-") else "id"] if ordering else ["title", "id"]
+    if not ordering:
+        return expected_order("title")
+    terms = ordering.split(",")
+    terms.append("-id" if terms[-1].startswith("-") else "id")
     return list(Movie.objects.order_by(*terms).values_list("pk", flat=True))
 
 
