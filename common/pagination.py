@@ -48,9 +48,10 @@ def _positive_int(request, param: str) -> int | None:
 class BoundedCountPaginator(Paginator):
     """Django's paginator, counting no further than ``count_limit`` rows."""
 
-    def __init__(self, object_list, per_page, *, count_limit: int):
+    def __init__(self, object_list, per_page, *, count_limit: int, late_row_lookup: bool = False):
         super().__init__(object_list, per_page)
         self.count_limit = count_limit
+        self.late_row_lookup = late_row_lookup
 
     @cached_property
     def bounded_count(self) -> int:
@@ -75,9 +76,10 @@ class BoundedCountPaginator(Paginator):
         if self.count_exact and top + self.orphans >= self.count:
             top = self.count
         rows = self.object_list[bottom:top]
-        if bottom and isinstance(self.object_list, QuerySet):
+        if bottom and self.late_row_lookup:
             # Late row lookup: skip rows on the ordering's index alone (ids only, an index-only
-            # scan), then read the page's rows, instead of reading every skipped row.
+            # scan), then read the page's rows, instead of reading every skipped row. Only for an
+            # order of plain columns: an order by relevance would be computed twice.
             rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
         return self._get_page(rows, number, self)
 
@@ -187,7 +189,12 @@ class StrictPageNumberPagination(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, object_list, per_page):
-        return BoundedCountPaginator(object_list, per_page, count_limit=self.count_limit)
+        return BoundedCountPaginator(
+            object_list,
+            per_page,
+            count_limit=self.count_limit,
+            late_row_lookup=isinstance(object_list, QuerySet) and self.keyset is not None,
+        )
 
     def get_page_size(self, request) -> int:
         size = _positive_int(request, self.page_size_query_param)
