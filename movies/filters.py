@@ -7,7 +7,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from movies.models import MAX_RATING, MIN_RATING, Movie
-from movies.search import movies_matching
+from movies.selectors import movie_search
 
 ORDERING_FIELDS = ("title", "year", "rating", "created_at")
 
@@ -72,4 +72,4 @@ class MovieFilter(filters.FilterSet):
         return queryset.filter(category_key=Lower(Value(value)))
 
     def filter_search(self, queryset, name, value):
-        return movies_matching(queryset, value)
+        return movie_search(queryset=queryset, text=value)

@@ -1,4 +1,7 @@
-"""Search of title and overview: ranked full-text search on PostgreSQL, a plain fallback on SQLite.
+"""What search reads: the text search configuration and the stored search document of a movie.
+
+The search itself (ranked full-text search on PostgreSQL, a plain fallback on SQLite) is
+``movies.selectors.movie_search``.
 
 PostgreSQL keeps a stored ``tsvector`` of each movie (``Movie.search_document``, GIN-indexed) built
 with the ``movie_search`` text search configuration: the ``simple`` parser and dictionary (no
@@ -14,9 +17,8 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connections
-from django.db.models import F, Func, Q, QuerySet
+from django.contrib.postgres.search import SearchVector
+from django.db.models import Func
 
 SEARCH_CONFIG = "movie_search"
 # Letters and digits only: nothing the user types can become tsquery syntax.
@@ -44,26 +46,3 @@ class MovieSearchDocument(Func):
 def search_words(text: str) -> list[str]:
     """The words of a search text: runs of letters and digits."""
     return _WORD.findall(text)
-
-
-def movies_matching(queryset: QuerySet, text: str) -> QuerySet:
-    """``queryset`` narrowed to the movies matching every word of ``text``.
-
-    On PostgreSQL the result is ordered by relevance (rank, then id); an explicit ordering applied
-    afterwards replaces that order. A text without words leaves ``queryset`` as it is.
-    """
-    words = search_words(text)
-    if not words:
-        return queryset
-    if connections[queryset.db].vendor != "postgresql":
-        for word in words:
-            queryset = queryset.filter(Q(title__icontains=word) | Q(overview__icontains=word))
-        return queryset
-    query = SearchQuery(
-        " & ".join(f"{word}:*" for word in words), config=SEARCH_CONFIG, search_type="raw"
-    )
-    return (
-        queryset.filter(search_document=query)
-        .alias(search_rank=SearchRank(F("search_document"), query))
-        .order_by("-search_rank", "id")
-    )
