@@ -1,20 +1,27 @@
-"""``make bench``: load the production server and print ratios, every figure measured in this run.
+"""``make bench``: load the production server and print, each figure measured in this run:
 
-1. authenticated ``GET /api/movies/{id}/`` throughput ÷ the same viewset without authentication
-   (a benchmark-only URL, bench/urls.py)                                   goal ≥ 0.90
-2. median list latency at 100 000 movies ÷ at 1 000                        goal ≤ 1.5
-3. queries per authenticated list and detail request                       goal constant, ≤ 3
-4. token verification cost per call (µs), from ``accounts.tokens``         reported
+1. p50 latency of each read the catalog serves (detail, list, filter + order, deepest page number,
+   a cursor step deep in the catalog, a search for a word in ~2 % of overviews, one in none) at
+   1 000 movies and at 1 000 000, their ratio, and the goal: at most twice, and 50 ms, at 1M
+2. authenticated ``GET /api/movies/{id}/`` throughput ÷ the same viewset without authentication
+   (a benchmark-only URL, bench/urls.py)                                    goal ≥ 0.95
+3. queries per authenticated list and detail request                        goal constant, ≤ 3
+4. token verification cost per call (µs), from ``accounts.tokens``          reported
 
 gunicorn (debug off, whitenoise, the real WSGI app) serves a freshly seeded database: a new
-PostgreSQL database on the server DATABASE_URL names, else an SQLite file. wrk generates the load.
-Writes bench/results/latest.json and latest.png.
+PostgreSQL database (its own name, dropped at the end) on the server DATABASE_URL names, seeded
+with ``INSERT … SELECT generate_series`` in parallel, else an SQLite file seeded with
+``bulk_create`` — SQLite's large size is 100 000 movies; the 1 000 000 figures need PostgreSQL.
+wrk generates the load: 4 connections, p50. Writes bench/results/latest.json and latest.png, and
+prints the ``EXPLAIN ANALYZE`` of every PostgreSQL request that misses its goal.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import random
 import re
 import secrets
 import shutil
@@ -23,8 +30,9 @@ import subprocess
 import sys
 import time
 import timeit
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -32,28 +40,55 @@ from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SMALL, LARGE = 1_000, 100_000
-CATEGORIES = [f"Category {number:02}" for number in range(20)]
-LIST_PATH = "/api/movies/?ordering=-rating&category=category%2007"
-GOALS = {"auth_throughput_ratio": 0.90, "list_latency_ratio": 1.5, "max_queries": 3}
+SMALL = 1_000
+LARGE = {"postgresql": 1_000_000, "sqlite": 100_000}
+PAGE_SIZE = 20
+DEEPEST_PAGE = 10_000 // PAGE_SIZE  # page numbers reach the first 10 000 results
+SYLLABLES = ["ma", "ri", "ne", "ko", "lu", "sa", "te", "vo"]  # 8³ = 512 overview words
+WORD_IN_2_PERCENT = "marine"  # one of the 512; an overview has 10 words: 1 - (511/512)^10 ≈ 2 %
+WORD_IN_NONE = "zeppelin"
+CATEGORIES = [
+    *("Drama", "Comedia", "Acción", "Terror", "Ciencia ficción", "Animación", "Crimen"),
+    *("Documental", "Romance", "Aventura", "Suspense", "Fantasía", "Musical", "Western"),
+    *("Bélica", "Historia", "Familia", "Misterio", "Biografía", "Deporte"),
+]
+LIST_PATH = "/api/movies/?category=drama&ordering=-rating"
+GOALS = {
+    "auth_throughput_ratio": 0.95,
+    "max_queries": 3,
+    "latency_ratio": 2.0,
+    "latency_ms": 50.0,
+}
 
 
 def bench_database_url() -> str:
-    """A fresh database for this run, never the one DATABASE_URL itself names."""
+    """A fresh database for this run, never the one DATABASE_URL itself names: that name plus a
+    random suffix, so runs side by side (and other users of the server) never collide."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
         import psycopg
 
         parts = urlsplit(url)
-        name = "movies_bench"
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        name = f"{parts.path.strip('/') or 'movies'}_bench_{secrets.token_hex(4)}"
+        with psycopg.connect(_admin_url(url), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return urlunsplit(parts._replace(path=f"/{name}"))
     path = RESULTS / "bench.sqlite3"
     path.unlink(missing_ok=True)
     return f"sqlite:///{path}"
+
+
+def _admin_url(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
+
+
+def drop_bench_database(url: str) -> None:
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        name = urlsplit(url).path.strip("/")
+        with psycopg.connect(_admin_url(url), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def configure_environment(database_url: str) -> None:
@@ -73,26 +108,95 @@ def configure_environment(database_url: str) -> None:
 
 
 def seed_movies(start: int, stop: int) -> None:
+    """Movies number ``start`` to ``stop - 1``: two-word titles (plus the number: title and year
+    are unique), years leaning recent, ratings bunched around 5 to 6, categories from a long tail
+    (Drama ≈ 23 %), overviews of ten words from 512."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        _seed_postgresql(start, stop)
+    else:
+        _seed_sqlite(start, stop)
+    analyze()
+
+
+_WORDS = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES]
+_WORD_SQL = "(v.words)[1 + floor(random() * 512)::int]"
+_INSERT_SQL = f"""
+INSERT INTO movies_movie (title, overview, year, rating, category, created_at, updated_at)
+SELECT initcap({_WORD_SQL}) || ' ' || initcap({_WORD_SQL}) || ' ' || n,
+       concat_ws(' ', {", ".join([_WORD_SQL] * 10)}),
+       1925 + floor(100 * sqrt(random()))::int,
+       round((2 + 2 * (random() + random() + random()))::numeric, 1),
+       (v.categories)[1 + floor(20 * power(random(), 2))::int],
+       now() - n * interval '1 second',
+       now() - n * interval '1 second'
+FROM generate_series(%(start)s::int, %(stop)s::int - 1) AS n,
+     (SELECT %(words)s::text[] AS words, %(categories)s::text[] AS categories) AS v
+"""  # noqa: S608 (constants only; the values are bound parameters)
+
+
+def _seed_postgresql(start: int, stop: int) -> None:
+    """One ``INSERT … SELECT generate_series`` per core, side by side. A large load drops the
+    table's secondary indexes first and builds them again after: much faster than updating them
+    row by row."""
+    import psycopg
+    from django.db import connection
+
+    url = os.environ["DATABASE_URL"]
+    large = stop - start > 100_000
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'movies_movie' "
+            "AND indexname <> 'movies_movie_pkey'"
+        )
+        indexes = cursor.fetchall() if large else []
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+
+    def run(statements: list[tuple[str, dict]]) -> None:
+        with psycopg.connect(url, autocommit=True) as own:
+            own.execute("SET maintenance_work_mem = '256MB'")
+            for sql, params in statements:
+                own.execute(sql, params)
+
+    workers = os.cpu_count() or 1
+    bounds = [start + (stop - start) * part // workers for part in range(workers + 1)]
+    params = {"words": _WORDS, "categories": CATEGORIES}
+    chunks = [
+        [(_INSERT_SQL, {**params, "start": low, "stop": high})]
+        for low, high in itertools.pairwise(bounds)
+    ]
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(run, chunks))
+        builds = [[(definition, {})] for _, definition in indexes]
+        list(pool.map(run, builds))
+
+
+def _seed_sqlite(start: int, stop: int) -> None:
     from decimal import Decimal
 
     from movies.models import Movie
 
+    rng = random.Random(start)
     batch = []
     for number in range(start, stop):
+        title_words = rng.choices(_WORDS, k=2)
         batch.append(
             Movie(
-                title=f"Benchmark film {number:06}",
-                overview="A film made up for the benchmark.",
-                year=1900 + number % 120,
-                rating=Decimal(number % 101) / 10,
-                category=CATEGORIES[number % len(CATEGORIES)],
+                title=f"{title_words[0].title()} {title_words[1].title()} {number}",
+                overview=" ".join(rng.choices(_WORDS, k=10)),
+                year=1925 + int(100 * rng.random() ** 0.5),
+                rating=Decimal(
+                    round(2 + 2 * (rng.random() + rng.random() + rng.random()), 1)
+                ).quantize(Decimal("0.1")),
+                category=CATEGORIES[int(20 * rng.random() ** 2)],
             )
         )
         if len(batch) == 5_000:
             Movie.objects.bulk_create(batch)
             batch = []
     Movie.objects.bulk_create(batch)
-    analyze()
 
 
 def analyze() -> None:
@@ -170,11 +274,83 @@ def throughput_ratio(base: str, token: str, movie_id: int) -> dict[str, float]:
     }
 
 
-def list_latency(base: str, token: str) -> float:
-    """The lowest of three medians: a burst of other work on the machine only ever adds."""
-    url = base + LIST_PATH
-    wrk(url, token=token, seconds=2, connections=1)  # warm-up
-    return min(wrk(url, token=token, seconds=4, connections=1)["median_ms"] for _ in range(3))
+def request_paths(movie_count: int) -> dict[str, str]:
+    """The reads measured at each size, by name. The deep page is the deepest a page number
+    reaches: the last page, or page 500 (rows 9 981 to 10 000) once the list is longer."""
+    from common.pagination import Keyset
+    from movies.models import Movie
+
+    by_title = Movie.objects.order_by("title", "id")
+    deep_row = by_title[movie_count * 9 // 10]
+    cursor = Keyset.of(by_title).encode(deep_row, backwards=False)
+    middle_id = Movie.objects.order_by("id").values_list("id", flat=True)[movie_count // 2]
+    deepest_page = min(-(-movie_count // PAGE_SIZE), DEEPEST_PAGE)
+    return {
+        "detail": f"/api/movies/{middle_id}/",
+        "list": "/api/movies/",
+        "category": LIST_PATH,
+        "year": "/api/movies/?year_min=2000&ordering=-year",
+        "deep_page": f"/api/movies/?ordering=title&page={deepest_page}",
+        "cursor_step": f"/api/movies/?ordering=title&cursor={quote(cursor)}",
+        "search_2pct": f"/api/movies/?search={WORD_IN_2_PERCENT}",
+        "search_none": f"/api/movies/?search={WORD_IN_NONE}",
+    }
+
+
+REQUEST_LABELS = {
+    "detail": "GET /api/movies/{id}/",
+    "list": "GET /api/movies/ (default order)",
+    "category": "?category=drama&ordering=-rating",
+    "year": "?year_min=2000&ordering=-year",
+    "deep_page": "?ordering=title&page=<deepest>",
+    "cursor_step": "?ordering=title&cursor=<at 90 %>",
+    "search_2pct": f"?search={WORD_IN_2_PERCENT} (~2 % of overviews)",
+    "search_none": f"?search={WORD_IN_NONE} (in none)",
+}
+
+
+def latencies(base: str, token: str, paths: dict[str, str]) -> dict[str, float]:
+    """p50 of each path under 4 connections: the lower of two runs, since a burst of other work
+    on this shared machine only ever adds."""
+    medians = {}
+    for name, path in paths.items():
+        url = base + path
+        wrk(url, token=token, seconds=1, connections=4)  # warm-up
+        medians[name] = min(
+            wrk(url, token=token, seconds=3, connections=4)["median_ms"] for _ in range(2)
+        )
+    return medians
+
+
+def explain_analyze(token: str, path: str) -> tuple[str, float]:
+    """The PostgreSQL plans of the catalog queries one request runs, and the sum of their
+    execution times (ms): the database's share of the request, apart from the HTTP stack."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.get(path)  # warm, as the measured requests were
+    with CaptureQueriesContext(connection) as captured:
+        client.get(path)
+    plans, total = [], 0.0
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            if "movies_movie" not in query["sql"]:
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            total += float(re.search(r"Execution Time: ([\d.]+) ms", plan).group(1))
+            plans.append(f"{query['sql']}\n{plan}")
+    return "\n\n".join(plans), total
+
+
+def database_ms(token: str, paths: dict[str, str]) -> dict[str, float]:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    return {name: explain_analyze(token, path)[1] for name, path in paths.items()}
 
 
 def chart(figures: dict, path: Path) -> None:
@@ -183,24 +359,34 @@ def chart(figures: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    fig, axes = plt.subplots(
+        1, 3, figsize=(16, 5), gridspec_kw={"width_ratios": [3, 1, 1]}, layout="constrained"
+    )
+    latency = figures["latency_ms"]
+    names = list(latency)
+    positions = range(len(names))
+    small = [latency[name]["small"] for name in names]
+    large = [latency[name]["large"] for name in names]
+    axes[0].bar([x - 0.2 for x in positions], small, 0.4, label=f"{figures['sizes']['small']:,}")
+    axes[0].bar([x + 0.2 for x in positions], large, 0.4, label=f"{figures['sizes']['large']:,}")
+    axes[0].axhline(GOALS["latency_ms"], color="red", linestyle="--", label="goal ≤ 50 ms")
+    axes[0].set_xticks(list(positions), [name.replace("_", " ") for name in names], rotation=20)
+    axes[0].set_yscale("log")
+    axes[0].set_title("p50 latency (ms, log scale), 4 connections, by catalog size (movies)")
+    axes[0].legend()
     throughput = figures["throughput"]
-    axes[0].bar(
+    axes[1].bar(
         ["open twin", "authenticated"], [throughput["open_rps"], throughput["authenticated_rps"]]
     )
-    axes[0].set_title(
-        f"GET /api/movies/{{id}}/ req/s\nratio {throughput['ratio']:.2f} (goal ≥ 0.90)"
+    axes[1].set_title(
+        f"GET /api/movies/{{id}}/ req/s\nratio {throughput['ratio']:.2f} (goal ≥ 0.95)"
     )
-    latency = figures["list_latency_ms"]
-    axes[1].bar(["1 000 movies", "100 000 movies"], [latency["small"], latency["large"]])
-    axes[1].set_title(f"median list latency (ms)\nratio {latency['ratio']:.2f} (goal ≤ 1.5)")
     queries = figures["queries"]
     axes[2].bar(["list", "detail"], [queries["list"], queries["detail"]])
     axes[2].axhline(GOALS["max_queries"], color="red", linestyle="--", label="goal ≤ 3")
     verify = figures["token_verify_us"]
     axes[2].set_title(f"queries per request\ntoken verify {verify['full']:.0f} µs (full)")
     axes[2].legend()
-    fig.tight_layout()
     fig.savefig(path, dpi=100)
 
 
@@ -210,74 +396,123 @@ def main() -> None:
     started = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
     database_url = bench_database_url()
+    try:
+        figures = measure(database_url, started)
+    finally:
+        drop_bench_database(database_url)
+    (RESULTS / "latest.json").write_text(json.dumps(figures, indent=2) + "\n")
+    chart(figures, RESULTS / "latest.png")
+    report(figures)
+
+
+def measure(database_url: str, started: float) -> dict:
     configure_environment(database_url)
     import django
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
     from accounts.models import User
     from accounts.tokens import issue_access_token
-    from movies.models import Movie
 
     call_command("migrate", verbosity=0)
+    vendor = connection.vendor
+    large = LARGE[vendor]
     admin = User.objects.create_user("bench@example.com", secrets.token_urlsafe(16), is_staff=True)
     token = issue_access_token(admin).value
-    seed_movies(0, SMALL)
-    movie_id = Movie.objects.order_by("id").values_list("id", flat=True)[SMALL // 2]
+    seed_movies(1, SMALL + 1)
+    paths_small = request_paths(SMALL)
 
-    figures: dict = {"database": database_url.split(":", 1)[0], "cores": os.cpu_count()}
+    figures: dict = {
+        "database": vendor,
+        "cores": os.cpu_count(),
+        "sizes": {"small": SMALL, "large": large},
+        "paths": {"small": paths_small},
+    }
+    if vendor != "postgresql":
+        figures["note"] = "SQLite: large size 100 000; the 1 000 000 figures need PostgreSQL"
     figures["token_verify_us"] = token_verify_microseconds(admin)
+    movie_id = int(paths_small["detail"].rstrip("/").rsplit("/", 1)[1])
     queries_small = queries_per_request(token, movie_id)
 
     workers = os.cpu_count() * 2 + 1
     with gunicorn(env=os.environ.copy(), log=RESULTS / "gunicorn.log", workers=workers) as base:
-        latency_small = list_latency(base, token)
+        latency_small = latencies(base, token, paths_small)
+        database_small = database_ms(token, paths_small)
         figures["throughput"] = throughput_ratio(base, token, movie_id)
-        seed_movies(SMALL, LARGE)
-        latency_large = list_latency(base, token)
+        seeding = time.monotonic()
+        seed_movies(SMALL + 1, large + 1)
+        figures["seed_seconds"] = round(time.monotonic() - seeding, 1)
+        paths_large = request_paths(large)
+        figures["paths"]["large"] = paths_large
+        latency_large = latencies(base, token, paths_large)
+        database_large = database_ms(token, paths_large)
     queries_large = queries_per_request(token, movie_id)
     figures["queries"] = {
         "list": max(queries_small["list"], queries_large["list"]),
         "detail": max(queries_small["detail"], queries_large["detail"]),
         "constant": queries_small == queries_large,
     }
-    figures["list_latency_ms"] = {
-        "small": latency_small,
-        "large": latency_large,
-        "ratio": latency_large / latency_small,
+    figures["latency_ms"] = {
+        name: {
+            "small": latency_small[name],
+            "large": latency_large[name],
+            "ratio": latency_large[name] / latency_small[name],
+        }
+        for name in paths_small
+    }
+    figures["database_ms"] = {
+        name: {"small": database_small[name], "large": database_large[name]}
+        for name in database_small
+    }
+    figures["plans"] = {
+        name: explain_analyze(token, paths_large[name])[0]
+        for name, latency in figures["latency_ms"].items()
+        if vendor == "postgresql" and not latency_met(latency)
     }
     figures["seconds"] = round(time.monotonic() - started, 1)
+    return figures
 
-    (RESULTS / "latest.json").write_text(json.dumps(figures, indent=2) + "\n")
-    chart(figures, RESULTS / "latest.png")
-    report(figures)
+
+def latency_met(latency: dict) -> bool:
+    return latency["ratio"] <= GOALS["latency_ratio"] and latency["large"] <= GOALS["latency_ms"]
 
 
 def report(figures: dict) -> None:
-    throughput, latency, queries = (
-        figures["throughput"],
-        figures["list_latency_ms"],
-        figures["queries"],
+    sizes = figures["sizes"]
+    print(
+        f"\nBenchmark on {figures['database']}, {figures['cores']} cores, {figures['seconds']} s "
+        f"(seeding {sizes['large'] - sizes['small']:,} movies: {figures['seed_seconds']} s)"
     )
+    if "note" in figures:
+        print(figures["note"])
+    small, large = f"{sizes['small']:,}", f"{sizes['large']:,}"
+    print(
+        f"\n1. p50 latency, 4 connections (ms); database: execution time of its queries (ms)"
+        f"\n{'request':44} {small:>9} {large:>11}  ratio   {'database':>15}"
+    )
+    for name, latency in figures["latency_ms"].items():
+        database = figures["database_ms"].get(name)
+        database_text = f"{database['small']:6.2f} → {database['large']:6.2f}" if database else "-"
+        print(
+            f"{REQUEST_LABELS[name]:44} {latency['small']:9.2f} {latency['large']:11.2f} "
+            f"{latency['ratio']:6.2f}x  {database_text:>15}  goal ≤ 2x and ≤ 50 ms  "
+            f"{'met' if latency_met(latency) else 'MISSED'}"
+        )
+    throughput, queries = figures["throughput"], figures["queries"]
     rows = [
         (
-            "1. authenticated ÷ open detail throughput",
+            "2. authenticated ÷ open detail throughput",
             f"{throughput['ratio']:.2f}  (median of rounds "
             f"{', '.join(f'{r:.2f}' for r in throughput['round_ratios'])})",
-            "≥ 0.90",
+            "≥ 0.95",
             throughput["ratio"] >= GOALS["auth_throughput_ratio"],
-        ),
-        (
-            "2. list latency at 100 000 ÷ at 1 000",
-            f"{latency['ratio']:.2f}  ({latency['large']:.2f} ÷ {latency['small']:.2f} ms median)",
-            "≤ 1.5",
-            latency["ratio"] <= GOALS["list_latency_ratio"],
         ),
         (
             "3. queries per list / detail request",
             f"{queries['list']} / {queries['detail']}"
-            f"  ({'same' if queries['constant'] else 'NOT the same'} at 1 000 and 100 000)",
+            f"  ({'same' if queries['constant'] else 'NOT the same'} at {small} and {large})",
             "constant, ≤ 3",
             queries["constant"] and max(queries["list"], queries["detail"]) <= 3,
         ),
@@ -289,9 +524,11 @@ def report(figures: dict) -> None:
             True,
         ),
     ]
-    print(f"\nBenchmark on {figures['database']}, {figures['cores']} cores, {figures['seconds']} s")
+    print()
     for name, value, goal, met in rows:
         print(f"{name:44} {value:52} goal {goal:14} {'met' if met else 'MISSED'}")
+    for name, plan in figures["plans"].items():
+        print(f"\nEXPLAIN ANALYZE of {REQUEST_LABELS[name]} at {large} (missed its goal):\n{plan}")
     print(f"\nFigures: {RESULTS / 'latest.json'}  chart: {RESULTS / 'latest.png'}")
 
 

@@ -1,8 +1,37 @@
+"""Pagination of every list: page numbers with a bounded count, or keyset cursors for deep walks.
+
+Page numbers (``?page=``) count at most ``count_limit`` rows (one ``SELECT count(*)`` over a
+``LIMIT``-ed subquery), so a page costs the same on a thousand rows as on millions. Up to the
+limit ``count`` is exact; above it ``count`` is the limit and ``count_exact`` is false: "at least
+this many". Page numbers reach the first ``count_limit`` rows; deeper, a page number is a 400 that
+points to the cursor, and the last page's ``next`` link continues with one.
+
+Cursors (``?cursor=``, empty to start) walk any number of rows at the cost of one indexed range
+read per page: each page starts after (or, going back, before) the ordering key and id of the row
+where the last one ended. Cursors are opaque (base64url of JSON) and carry their ordering, so a
+cursor used with another ordering is a 400, as is one that does not decode.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from functools import cached_property
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from common.integers import MAX_ASCII_INT, parse_ascii_int
+
+INVALID_CURSOR = _("Invalid cursor: use a next or previous link of this list as it is.")
 
 
 def _positive_int(request, param: str) -> int | None:
@@ -18,16 +47,241 @@ def _positive_int(request, param: str) -> int | None:
     return value
 
 
+class BoundedCountPaginator(Paginator):
+    """Django's paginator, counting no further than ``count_limit`` rows."""
+
+    def __init__(self, object_list, per_page, *, count_limit: int, late_row_lookup: bool = False):
+        super().__init__(object_list, per_page)
+        self.count_limit = count_limit
+        self.late_row_lookup = late_row_lookup
+
+    @cached_property
+    def bounded_count(self) -> int:
+        # Order does not change how many rows there are; dropping it spares a sort (say, by
+        # relevance) of every match.
+        return self.object_list.order_by()[: self.count_limit + 1].count()
+
+    @property
+    def count(self) -> int:
+        return min(self.bounded_count, self.count_limit)
+
+    @property
+    def count_exact(self) -> bool:
+        return self.bounded_count <= self.count_limit
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        # Up to the count, the last page takes the orphans as Django's does; beyond it pages are
+        # full, and the last a number reaches carries on with a cursor (its next link).
+        if self.count_exact and top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list[bottom:top]
+        if bottom and self.late_row_lookup:
+            # Late row lookup: skip rows on the ordering's index alone (ids only, an index-only
+            # scan), then read the page's rows, instead of reading every skipped row. Only for an
+            # order of plain columns: an order by relevance would be computed twice.
+            rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
+        return self._get_page(rows, number, self)
+
+
+class Keyset:
+    """An ordering a cursor can resume: model fields, ending with the primary key.
+
+    ``terms`` are Django ordering strings (``"-rating"``, ``"-id"``); the values of the keyset
+    fields must not be NULL.
+    """
+
+    def __init__(self, model: type[Model], terms: list[str]):
+        self.model = model
+        self.terms = terms
+        self.fields = [model._meta.get_field(term.lstrip("-")) for term in terms]
+        self.descending = [term.startswith("-") for term in terms]
+
+    @classmethod
+    def of(cls, queryset: QuerySet) -> Keyset | None:
+        """The queryset's own order as a keyset, or None if it is not one (e.g. by relevance)."""
+        model = queryset.model
+        terms = list(queryset.query.order_by or model._meta.ordering)
+        pk_name = model._meta.pk.name
+        try:
+            if not all(isinstance(term, str) for term in terms):
+                return None
+            terms = [
+                term.replace("pk", pk_name) if term.lstrip("-") == "pk" else term for term in terms
+            ]
+            for term in terms:
+                field = model._meta.get_field(term.lstrip("-"))
+                if not field.concrete or field.is_relation:
+                    return None
+        except FieldDoesNotExist:
+            return None
+        if not terms or terms[-1].lstrip("-") != pk_name:
+            last_descending = bool(terms) and terms[-1].startswith("-")
+            terms.append(f"-{pk_name}" if last_descending else pk_name)
+        return cls(model, terms)
+
+    def position_of(self, row: Model) -> list[str]:
+        return [field.value_to_string(row) for field in self.fields]
+
+    def after(self, position: list, *, backwards: bool = False) -> Q:
+        """Rows after ``position`` in this order (before it, ``backwards``).
+
+        The first term's ``>=`` (or ``<=``) bound lets the database range-scan its (key, id)
+        index; the disjunction then skips the rows at the position and before it.
+        """
+        names = [field.attname for field in self.fields]
+        ascending = [descending == backwards for descending in self.descending]
+        strictly = Q()
+        for index, name in enumerate(names):
+            step = Q(**{f"{name}__{'gt' if ascending[index] else 'lt'}": position[index]})
+            for earlier in range(index):
+                step &= Q(**{names[earlier]: position[earlier]})
+            strictly |= step
+        bound = Q(**{f"{names[0]}__{'gte' if ascending[0] else 'lte'}": position[0]})
+        return bound & strictly
+
+    def encode(self, row: Model, *, backwards: bool) -> str:
+        payload = {"o": self.terms, "v": self.position_of(row), "b": backwards}
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> tuple[list, bool]:
+        """(position, backwards) from a cursor of this keyset; a 400 naming ``cursor`` if the
+        cursor does not decode, or belongs to another ordering."""
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            if payload["o"] != self.terms or not isinstance(payload["b"], bool):
+                raise ValueError
+            values = payload["v"]
+            if not isinstance(values, list) or len(values) != len(self.fields):
+                raise ValueError
+            if any(isinstance(value, str) and "\x00" in value for value in values):
+                raise ValueError  # no database text holds NUL; PostgreSQL refuses to compare it
+            # The field's own rules (NUL characters, lengths, ranges): a cursor holds stored values.
+            position = [
+                field.clean(value, None) for field, value in zip(self.fields, values, strict=True)
+            ]
+        except (ValueError, TypeError, KeyError, binascii.Error, DjangoValidationError):
+            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+        if any(value is None for value in position):
+            raise ValidationError({"cursor": [INVALID_CURSOR]})
+        return position, payload["b"]
+
+
 class StrictPageNumberPagination(PageNumberPagination):
-    """Page-number pagination; ``page_size`` above 100 is capped, a bad page or size is a 400."""
+    """Page numbers with a bounded count, or keyset cursors (module docstring).
+
+    ``page_size`` above 100 is capped; a bad page, size or cursor is a 400 naming it.
+    """
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    cursor_query_param = "cursor"
+    count_limit = 10_000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.keyset = Keyset.of(queryset)
+        self.cursor_mode = self.cursor_query_param in request.query_params
+        if self.cursor_mode:
+            return self._paginate_by_cursor(queryset, request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, object_list, per_page):
+        return BoundedCountPaginator(
+            object_list,
+            per_page,
+            count_limit=self.count_limit,
+            late_row_lookup=isinstance(object_list, QuerySet) and self.keyset is not None,
+        )
 
     def get_page_size(self, request) -> int:
         size = _positive_int(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw in self.last_page_strings:
+            if not paginator.count_exact:
+                raise ValidationError({self.page_query_param: [self._too_deep_message()]})
+            return paginator.num_pages
+        number = _positive_int(request, self.page_query_param) or 1
+        if (number - 1) * paginator.per_page >= self.count_limit:
+            raise ValidationError({self.page_query_param: [self._too_deep_message()]})
+        return number
+
+    def _too_deep_message(self) -> str:
+        return _(
+            "Page numbers reach the first %(limit)s results. To go further, follow the next "
+            "links, or walk the list with cursor (start with cursor= and an empty value)."
+        ) % {"limit": self.count_limit}
+
+    def get_paginated_response(self, data):
+        if self.cursor_mode:
+            return Response(
+                {
+                    "next": self._next_cursor_link,
+                    "previous": self._previous_cursor_link,
+                    "results": data,
+                }
+            )
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                "count_exact": paginator.count_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_next_link(self):
+        if self.page.has_next() or self.page.paginator.count_exact or self.keyset is None:
+            return super().get_next_link()
+        # The deepest page a number reaches: carry on from its last row with a cursor.
+        return self._cursor_link(self.keyset.encode(self.page[-1], backwards=False))
+
+    def _cursor_link(self, cursor: str) -> str:
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, cursor)
+
+    def _paginate_by_cursor(self, queryset, request):
+        if self.page_query_param in request.query_params:
+            raise ValidationError({self.cursor_query_param: [_("Use page or cursor, not both.")]})
+        if self.keyset is None:
+            # An order no cursor can resume (relevance): cursors follow the model's default.
+            queryset = queryset.order_by(*queryset.model._meta.ordering)
+            self.keyset = Keyset.of(queryset)
+        size = self.get_page_size(request)
+        cursor = request.query_params[self.cursor_query_param]
+        position, backwards = self.keyset.decode(cursor) if cursor else (None, False)
+        terms = self.keyset.terms
+        if backwards:
+            terms = [term[1:] if term.startswith("-") else f"-{term}" for term in terms]
+        rows = queryset.order_by(*terms)
+        if position is not None:
+            rows = rows.filter(self.keyset.after(position, backwards=backwards))
+        rows = list(rows[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if backwards:
+            rows.reverse()
+        has_next, has_previous = (True, more) if backwards else (more, position is not None)
+        self._next_cursor_link = (
+            self._cursor_link(self.keyset.encode(rows[-1], backwards=False))
+            if has_next and rows
+            else None
+        )
+        self._previous_cursor_link = (
+            self._cursor_link(self.keyset.encode(rows[0], backwards=True))
+            if has_previous and rows
+            else None
+        )
+        return rows
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -37,18 +291,46 @@ class StrictPageNumberPagination(PageNumberPagination):
                 parameter["description"] = (
                     f"Results per page: default {self.page_size}, at most {self.max_page_size}."
                 )
+            if parameter["name"] == self.page_query_param:
+                parameter["description"] = (
+                    f"A page number, or 'last'; page numbers reach the first "
+                    f"{self.count_limit} results."
+                )
+        parameters.append(
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    "Walk the list with keyset cursors instead of page numbers: empty for the "
+                    "first page, then the next and previous links. Responses carry no count."
+                ),
+                "schema": {"type": "string"},
+            }
+        )
         return parameters
 
     def get_paginated_response_schema(self, schema):
-        response_schema = super().get_paginated_response_schema(schema)
-        # DRF's examples name api.example.org/accounts/; show this API's own addresses instead.
-        for link, page in (("next", 4), ("previous", 2)):
-            response_schema["properties"][link]["example"] = (
-                f"http://127.0.0.1:8000/api/movies/?{self.page_query_param}={page}"
-            )
-        return response_schema
-
-    def get_page_number(self, request, paginator):
-        if request.query_params.get(self.page_query_param) not in self.last_page_strings:
-            _positive_int(request, self.page_query_param)
-        return super().get_page_number(request, paginator)
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "description": _(
+                        "Page numbers only: the number of results, exact up to %(limit)d; "
+                        "above, %(limit)d (see count_exact)."
+                    )
+                    % {"limit": self.count_limit},
+                    "example": 123,
+                },
+                "count_exact": {
+                    "type": "boolean",
+                    "description": _("Page numbers only: false when count is a lower bound."),
+                },
+                "next": {**link, "example": "http://127.0.0.1:8000/api/movies/?page=4"},
+                "previous": {**link, "example": "http://127.0.0.1:8000/api/movies/?page=2"},
+                "results": schema,
+            },
+        }

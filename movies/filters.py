@@ -8,14 +8,14 @@ from django_filters import rest_framework as filters
 from django_filters.fields import BaseCSVField
 from django_filters.widgets import BaseCSVWidget
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.exceptions import ValidationError
-from rest_framework.filters import SearchFilter, search_smart_split
 
 from common.integers import parse_ascii_int
 from movies.models import MAX_RATING, MIN_RATING, Movie
+from movies.search import search_words
+from movies.selectors import movie_search
 
 ORDERING_FIELDS = ("title", "year", "rating", "created_at")
-# Each search term is one more OR of LIKEs over title and overview: SQLite refuses a query of
+# Each search word is one more condition over title and overview: SQLite refuses a query of
 # about a thousand ("Expression tree is too large"), and no person types more than a few.
 MAX_SEARCH_TERMS = 10
 MAX_SEARCH_LENGTH = 200
@@ -108,38 +108,29 @@ class StableOrderingFilter(filters.OrderingFilter):
         return qs.order_by(*ordering, tie_breaker)
 
 
-class BoundedSearchFilter(SearchFilter):
-    """DRF's search over the view's ``search_fields``, with a bounded number of terms.
+class SearchTextField(forms.CharField):
+    """Search text, bounded: at most ``MAX_SEARCH_LENGTH`` characters and ``MAX_SEARCH_TERMS``
+    words (no person types more, and each word is one more condition in the query); Django's
+    CharField already refuses NUL, which PostgreSQL cannot take in a query."""
 
-    Too many or too long terms, or a NUL character (PostgreSQL refuses it in a query), are a 400
-    naming ``search``, never a database error.
-    """
+    default_error_messages = {"too_many_terms": _("Use at most %(limit)d search terms.")}
 
-    def get_search_terms(self, request) -> list[str]:
-        value = request.query_params.get(self.search_param, "")
-        if len(value) > MAX_SEARCH_LENGTH:
-            self._fail(
-                _("Ensure this value has at most %(limit)d characters.")
-                % {"limit": MAX_SEARCH_LENGTH}
+    def __init__(self, **kwargs):
+        super().__init__(max_length=MAX_SEARCH_LENGTH, **kwargs)
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if len(search_words(value)) > MAX_SEARCH_TERMS:
+            raise forms.ValidationError(
+                self.error_messages["too_many_terms"],
+                code="too_many_terms",
+                params={"limit": MAX_SEARCH_TERMS},
             )
-        if "\x00" in value:
-            self._fail(_("Null characters are not allowed."))
-        terms = search_smart_split(value)
-        if len(terms) > MAX_SEARCH_TERMS:
-            self._fail(_("Use at most %(limit)d search terms.") % {"limit": MAX_SEARCH_TERMS})
-        return terms
 
-    def _fail(self, message: str):
-        raise ValidationError({self.search_param: [message]})
 
-    def get_schema_operation_parameters(self, view) -> list[dict]:
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            parameter["description"] = (
-                f"Words to find in the title or overview (at most {MAX_SEARCH_TERMS})."
-            )
-            parameter["schema"]["maxLength"] = MAX_SEARCH_LENGTH
-        return parameters
+@extend_schema_field({"type": "string", "maxLength": MAX_SEARCH_LENGTH})
+class SearchFilter(filters.CharFilter):
+    field_class = SearchTextField
 
 
 class MovieFilter(filters.FilterSet):
@@ -148,6 +139,15 @@ class MovieFilter(filters.FilterSet):
     year_min = YearFilter(lookup_expr="gte", label=_("Earliest release year, inclusive"))
     year_max = YearFilter(lookup_expr="lte", label=_("Latest release year, inclusive"))
     rating_min = RatingFilter(lookup_expr="gte", label=_("Lowest rating, 0.0 to 10.0, inclusive"))
+    # Declared before `ordering`, which replaces the relevance order when it is given.
+    search = SearchFilter(
+        method="filter_search",
+        label=_(
+            "Words to find in the title or overview (at most 10), each as a word or the start of "
+            "one, ignoring case and accents (PostgreSQL); results by relevance unless ordering is "
+            "given"
+        ),
+    )
     ordering = StableOrderingFilter(
         fields=ORDERING_FIELDS,
         label=_(
@@ -163,3 +163,6 @@ class MovieFilter(filters.FilterSet):
     def filter_category(self, queryset, name, value):
         # The database's lower() on both sides, as in the generated category_key column.
         return queryset.filter(category_key=Lower(Value(value)))
+
+    def filter_search(self, queryset, name, value):
+        return movie_search(queryset=queryset, text=value)

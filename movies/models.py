@@ -1,11 +1,13 @@
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from movies.search import MovieSearchDocument
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
 DUPLICATE_TITLE_YEAR = _("A movie with this title and year already exists.")
@@ -36,6 +38,13 @@ class Movie(models.Model):
     category_key = models.GeneratedField(
         expression=Lower("category"),
         output_field=models.CharField(max_length=50),
+        db_persist=True,
+        editable=False,
+    )
+    # What `search` reads (movies/search.py): a GIN-indexed tsvector on PostgreSQL, NULL on SQLite.
+    search_document = models.GeneratedField(
+        expression=MovieSearchDocument(),
+        output_field=SearchVectorField(),
         db_persist=True,
         editable=False,
     )

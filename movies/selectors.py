@@ -1,9 +1,12 @@
 """Reads of the movies app."""
 
-from django.db.models import Value
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connections
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from movies.models import Movie
+from movies.search import SEARCH_CONFIG, search_words
 
 
 def movie_title_year_taken(*, title: str, year: int, exclude_pk: int | None = None) -> bool:
@@ -14,3 +17,26 @@ def movie_title_year_taken(*, title: str, year: int, exclude_pk: int | None = No
     if exclude_pk is not None:
         movies = movies.exclude(pk=exclude_pk)
     return movies.exists()
+
+
+def movie_search(*, queryset: QuerySet, text: str) -> QuerySet:
+    """``queryset`` narrowed to the movies matching every word of ``text``.
+
+    On PostgreSQL the result is ordered by relevance (rank, then id); an explicit ordering applied
+    afterwards replaces that order. A text without words leaves ``queryset`` as it is.
+    """
+    words = search_words(text)
+    if not words:
+        return queryset
+    if connections[queryset.db].vendor != "postgresql":
+        for word in words:
+            queryset = queryset.filter(Q(title__icontains=word) | Q(overview__icontains=word))
+        return queryset
+    query = SearchQuery(
+        " & ".join(f"{word}:*" for word in words), config=SEARCH_CONFIG, search_type="raw"
+    )
+    return (
+        queryset.filter(search_document=query)
+        .alias(search_rank=SearchRank(F("search_document"), query))
+        .order_by("-search_rank", "id")
+    )

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jwt
+import psycopg
 import pytest
 import redis
 from django.conf import settings as django_settings
@@ -20,6 +25,7 @@ from accounts.services import TokenPair, session_start
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "false",
@@ -113,16 +119,47 @@ def run_manage(*args: str, env: dict[str, str], check: bool = False) -> subproce
     )
 
 
+def require(available: bool, what: str) -> None:
+    """Fail under CI (which must provide ``what``), skip elsewhere when it is missing."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {what} (.ci/run installs and starts it)")
+    pytest.skip(f"{what} is missing; .ci/run provides it")
+
+
+def require_program(path: str) -> None:
+    require(shutil.which(path) is not None, path)
+
+
+@contextmanager
+def throwaway_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the local server; yields its URL, then drops it."""
+    try:
+        psycopg.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=3).close()
+        reachable = True
+    except psycopg.OperationalError:
+        reachable = False
+    require(reachable, f"PostgreSQL at {POSTGRES_SERVER}")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def shared_redis_url() -> str:
     """The Redis that CI provides (``REDIS_URL``, else the local one); skips the test when there
     is none, except under CI, where it fails."""
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        reachable = redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.ConnectionError:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide Redis at {url}")
-        pytest.skip(f"no Redis at {url}; .ci/run provides one")
+        reachable = False
+    require(reachable, f"Redis at {url}")
     return url
 
 

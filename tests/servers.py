@@ -1,8 +1,7 @@
-"""Real servers for tests and the benchmark: a throwaway PostgreSQL database, a Redis of the
-test's own, a TCP proxy that can cut the database off, and gunicorn running the project.
+"""Real servers for tests and the benchmark: a Redis of the test's own, a TCP proxy that can
+cut the database off, gunicorn running the project, and HAProxy in front of several of them.
 
 Each is a context manager that cleans up after itself; none writes into the working tree.
-Under CI a missing PostgreSQL or redis-server fails the test; elsewhere it skips it.
 """
 
 from __future__ import annotations
@@ -18,18 +17,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
-import pytest
 import redis
 
-from tests.helpers import PROJECT_DIR, subprocess_env
+from tests.helpers import PROJECT_DIR, require, subprocess_env
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 POSTGRES_ADDRESS = ("127.0.0.1", 5432)
+HAPROXY = "/usr/sbin/haproxy"
 
 
 def free_port() -> int:
@@ -37,12 +33,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _missing(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must provide {what}")
-    pytest.skip(f"no {what} on this machine; .ci/run provides it")
 
 
 def wait_until(condition, *, timeout: float, what: str) -> None:
@@ -65,30 +55,12 @@ def unreachable_redis_cache(key_prefix: str) -> dict:
     }
 
 
-@contextlib.contextmanager
-def throwaway_postgres_database(prefix: str = "movies_test") -> Iterator[str]:
-    """A new, empty PostgreSQL database on the local server; yields its URL, drops it after."""
-    try:
-        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
-    except psycopg.OperationalError:
-        _missing(f"PostgreSQL at {POSTGRES}")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES}/{name}"
-    finally:
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 class RedisServer:
     """A redis-server of this test's own on a free loopback port, to stop and start at will."""
 
     def __init__(self, folder: Path):
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        if not os.access(binary, os.X_OK):
-            _missing("redis-server")
+        require(os.access(binary, os.X_OK), "redis-server")
         self.binary = binary
         self.folder = folder
         self.port = free_port()
@@ -309,3 +281,27 @@ def gunicorn(
     """A ``GunicornServer``'s base URL, for callers that send their own requests (make bench)."""
     with GunicornServer(env, log, workers=workers, threads=threads, port=port) as server:
         yield server.url
+
+
+@contextlib.contextmanager
+def haproxy(*, config: Path, log: Path, stats_url: str) -> Iterator[None]:
+    """HAProxy in the foreground with ``config``; returns once its stats page answers."""
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [HAPROXY, "-db", "-f", str(config)], stdout=log_file, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_until(lambda: _stats_answer(stats_url, server, log), timeout=30, what="haproxy")
+            yield
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _stats_answer(url: str, server: subprocess.Popen, log: Path) -> bool:
+    assert server.poll() is None, log.read_text()
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False

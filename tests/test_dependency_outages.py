@@ -15,14 +15,8 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from tests.helpers import PASSWORD, PRODUCTION_ENV, run_manage
-from tests.servers import (
-    GunicornServer,
-    RedisServer,
-    TcpProxy,
-    throwaway_postgres_database,
-    unreachable_redis_cache,
-)
+from tests.helpers import PASSWORD, PRODUCTION_ENV, run_manage, throwaway_postgres_database
+from tests.servers import GunicornServer, RedisServer, TcpProxy, unreachable_redis_cache
 
 ADMIN_EMAIL = "outage@example.com"
 # What "answered quickly" means: the connect timeout (2 s) plus the request's own work.

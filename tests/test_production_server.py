@@ -5,30 +5,25 @@ the rest of the suite uses.
 """
 
 import json
-import os
 import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
 
-from tests.helpers import PASSWORD, PRODUCTION_ENV, run_manage, subprocess_env
+from tests.helpers import (
+    PASSWORD,
+    PRODUCTION_ENV,
+    run_manage,
+    subprocess_env,
+    throwaway_postgres_database,
+)
 from tests.servers import gunicorn
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 ADMIN_EMAIL = "load@example.com"
-
-
-def _postgres_available() -> bool:
-    try:
-        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
-    except psycopg.OperationalError:
-        return False
-    return True
 
 
 class Server:
@@ -75,38 +70,27 @@ class Server:
 
 @pytest.fixture(scope="module")
 def production_server(tmp_path_factory):
-    if not _postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide PostgreSQL at {POSTGRES}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES}; .ci/run provides one")
-    name = f"movies_load_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    database_url = f"{POSTGRES}/{name}"
     log = tmp_path_factory.mktemp("gunicorn") / "server.log"
-    env = {
-        **PRODUCTION_ENV,
-        "DJANGO_STATIC_ROOT": str(tmp_path_factory.mktemp("static")),
-        "DATABASE_URL": database_url,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_HTTPS": "false",
-        "LOGIN_THROTTLE_RATE": "1000/min",
-        "REFRESH_THROTTLE_RATE": "1000/min",
-        "DJANGO_SUPERUSER_EMAIL": ADMIN_EMAIL,
-        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-    }
-    for command in (
-        ("migrate", "--noinput", "-v", "0"),
-        ("collectstatic", "--noinput", "-v", "0"),
-        ("createsuperuser", "--noinput"),
-    ):
-        run_manage(*command, env=env, check=True)
-    try:
+    with throwaway_postgres_database("movies_load") as database_url:
+        env = {
+            **PRODUCTION_ENV,
+            "DJANGO_STATIC_ROOT": str(tmp_path_factory.mktemp("static")),
+            "DATABASE_URL": database_url,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_HTTPS": "false",
+            "LOGIN_THROTTLE_RATE": "1000/min",
+            "REFRESH_THROTTLE_RATE": "1000/min",
+            "DJANGO_SUPERUSER_EMAIL": ADMIN_EMAIL,
+            "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+        }
+        for command in (
+            ("migrate", "--noinput", "-v", "0"),
+            ("collectstatic", "--noinput", "-v", "0"),
+            ("createsuperuser", "--noinput"),
+        ):
+            run_manage(*command, env=env, check=True)
         with gunicorn(env=subprocess_env(env), log=log, workers=4, threads=4) as url:
             yield Server(url, database_url)
-    finally:
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     errors = log.read_text()
     assert "Traceback" not in errors, errors
 
