@@ -3,13 +3,15 @@
 Page numbers (``?page=``) count at most ``count_limit`` rows (one ``SELECT count(*)`` over a
 ``LIMIT``-ed subquery), so a page costs the same on a thousand rows as on millions. Up to the
 limit ``count`` is exact; above it ``count`` is the limit and ``count_exact`` is false: "at least
-this many". Page numbers reach the first ``count_limit`` rows; deeper, a page number is a 400 that
-points to the cursor, and the last page's ``next`` link continues with one.
+this many". Page numbers reach the first ``count_limit`` rows; deeper, a page number is a 404 (as a
+page past the last one is) that points to the cursor, and the last page's ``next`` link
+continues with one.
 
 Cursors (``?cursor=``, empty to start) walk any number of rows at the cost of one indexed range
 read per page: each page starts after (or, going back, before) the ordering key and id of the row
 where the last one ended. Cursors are opaque (base64url of JSON) and carry their ordering, so a
-cursor used with another ordering is a 400, as is one that does not decode.
+cursor used with another ordering is a 404 (as in DRF's cursor pagination), as is one that does
+not decode.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from common.integers import MAX_ASCII_INT, parse_ascii_int
 
+# As DRF's own CursorPagination answers: a cursor names a position, and this one names none.
 INVALID_CURSOR = _("Invalid cursor: use a next or previous link of this list as it is.")
 
 
@@ -148,7 +151,7 @@ class Keyset:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def decode(self, cursor: str) -> tuple[list, bool]:
-        """(position, backwards) from a cursor of this keyset; a 400 naming ``cursor`` if the
+        """(position, backwards) from a cursor of this keyset; a 404 if the
         cursor does not decode, or belongs to another ordering."""
         try:
             payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
@@ -164,16 +167,17 @@ class Keyset:
                 field.clean(value, None) for field, value in zip(self.fields, values, strict=True)
             ]
         except (ValueError, TypeError, KeyError, binascii.Error, DjangoValidationError):
-            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+            raise NotFound(INVALID_CURSOR) from None
         if any(value is None for value in position):
-            raise ValidationError({"cursor": [INVALID_CURSOR]})
+            raise NotFound(INVALID_CURSOR)
         return position, payload["b"]
 
 
 class StrictPageNumberPagination(PageNumberPagination):
     """Page numbers with a bounded count, or keyset cursors (module docstring).
 
-    ``page_size`` above 100 is capped; a bad page, size or cursor is a 400 naming it.
+    ``page_size`` above 100 is capped; a malformed page or size is a 400 naming it; a page past
+    the last or past the reach of page numbers, and a cursor that names no position, are 404s.
     """
 
     page_size = 20
@@ -206,11 +210,12 @@ class StrictPageNumberPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param)
         if raw in self.last_page_strings:
             if not paginator.count_exact:
-                raise ValidationError({self.page_query_param: [self._too_deep_message()]})
+                raise NotFound(self._too_deep_message())
             return paginator.num_pages
         number = _positive_int(request, self.page_query_param) or 1
         if (number - 1) * paginator.per_page >= self.count_limit:
-            raise ValidationError({self.page_query_param: [self._too_deep_message()]})
+            # Like a page past the last one (DRF answers 404), with the way further.
+            raise NotFound(self._too_deep_message())
         return number
 
     def _too_deep_message(self) -> str:
@@ -250,8 +255,6 @@ class StrictPageNumberPagination(PageNumberPagination):
         return replace_query_param(url, self.cursor_query_param, cursor)
 
     def _paginate_by_cursor(self, queryset, request):
-        if self.page_query_param in request.query_params:
-            raise ValidationError({self.cursor_query_param: [_("Use page or cursor, not both.")]})
         if self.keyset is None:
             # An order no cursor can resume (relevance): cursors follow the model's default.
             queryset = queryset.order_by(*queryset.model._meta.ordering)
@@ -292,6 +295,7 @@ class StrictPageNumberPagination(PageNumberPagination):
                     f"Results per page: default {self.page_size}, at most {self.max_page_size}."
                 )
             if parameter["name"] == self.page_query_param:
+                parameter["schema"]["maximum"] = self.count_limit
                 parameter["description"] = (
                     f"A page number, or 'last'; page numbers reach the first "
                     f"{self.count_limit} results."
@@ -303,7 +307,8 @@ class StrictPageNumberPagination(PageNumberPagination):
                 "in": "query",
                 "description": (
                     "Walk the list with keyset cursors instead of page numbers: empty for the "
-                    "first page, then the next and previous links. Responses carry no count."
+                    "first page, then the next and previous links. Responses carry no count. "
+                    "With a cursor, page is not read."
                 ),
                 "schema": {"type": "string"},
             }
