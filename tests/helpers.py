@@ -25,6 +25,18 @@ from accounts.services import TokenPair, session_start
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
+# The query parameters of GET /api/movies/ (DESIGN.md), cursor aside.
+LIST_PARAMETERS = (
+    "category",
+    "year",
+    "year_min",
+    "year_max",
+    "rating_min",
+    "search",
+    "ordering",
+    "page",
+    "page_size",
+)
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 PRODUCTION_ENV = {

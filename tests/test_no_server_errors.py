@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import PASSWORD, access_token_for, forge_token
+from tests.helpers import LIST_PARAMETERS, PASSWORD, access_token_for, forge_token
 
 EXAMPLES = 150
 FUZZ = settings(
@@ -24,17 +24,6 @@ FUZZ = settings(
     deadline=None,
     # The database and the users are the test's, shared by its examples on purpose.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-LIST_PARAMETERS = (
-    "category",
-    "year",
-    "year_min",
-    "year_max",
-    "rating_min",
-    "search",
-    "ordering",
-    "page",
-    "page_size",
 )
 MOVIE_FIELDS = ("title", "overview", "year", "rating", "category")
 
