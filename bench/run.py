@@ -37,7 +37,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -455,6 +454,7 @@ def measure(database_url: str, started: float) -> dict:
 
     from accounts.models import User
     from accounts.services import session_start
+    from tests.servers import gunicorn  # the tests' own start-up, once Django is set up
 
     call_command("migrate", verbosity=0)
     vendor = connection.vendor
