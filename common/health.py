@@ -66,6 +66,7 @@ class HealthView(APIView):
 
     @extend_schema(
         tags=["health"],
+        operation_id="health",
         summary="Health check",
         auth=[],  # public: no padlock in Swagger UI
         responses={

@@ -13,6 +13,17 @@ class StringsOnlyMixin:
         return super().to_internal_value(data)
 
 
+class NumbersOnlyMixin:
+    """Take a JSON number only: DRF's number fields also read ``"2001"`` (and Python's int() and
+    Decimal() read other scripts' digits), while the schema says the field is a number. A JSON
+    ``true`` is no number either, though Python counts it as one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictCharField(StringsOnlyMixin, serializers.CharField):
     pass
 

@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.openapi.declare_empty_query_values",
+        "common.openapi.move_named_schemas_to_components",
     ],
     "TAGS": [
         {"name": "auth", "description": _("Log in, refresh, log out, sessions, and who am I.")},
