@@ -109,9 +109,7 @@ def test_swagger_ui_log_in_then_list_movies_without_authorize(page, live_server,
     assert "Avatar" in body
     assert stored_bearer_token(page) == pair["access_token"]
 
-    status, body = run_operation(
-        page, "auth_refresh", {"refresh_token": pair["refresh_token"]}
-    )
+    status, body = run_operation(page, "auth_refresh", {"refresh_token": pair["refresh_token"]})
     assert status == "200"
     renewed = json.loads(body)["access_token"]
     assert stored_bearer_token(page) == renewed
