@@ -3,13 +3,15 @@ README's whole flow: its function and model names are the chosen ones, and every
 
 import importlib
 import os
+import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, PROJECT_DIR
 
 PACKAGE = "movie_client"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -229,3 +231,17 @@ def test_the_readme_flow_through_the_generated_client(
     after = auth_me.sync(client=api)
     assert isinstance(after, models.Error)
     assert auth_me.sync_detailed(client=api).status_code == 401
+
+
+def test_the_readme_client_example_logs_in_and_lists_movies(
+    generated, live_server, admin_user, make_movie, tmp_path
+):
+    make_movie(title="Heat", rating="8.3")
+    make_movie(title="Alien", rating="8.5")
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"<!-- client-example -->\n```python\n(.*?)```", readme, re.DOTALL)
+    names = {"API": live_server.url, "EMAIL": admin_user.email, "PASSWORD": PASSWORD}
+    script = tmp_path / "readme_client_example.py"
+    script.write_text(example, encoding="utf-8")
+    result = runpy.run_path(str(script), init_globals=names)
+    assert [movie.title for movie in result["movies"].results] == ["Alien", "Heat"]
