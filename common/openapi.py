@@ -2,7 +2,10 @@
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
-from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.extensions import (
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
@@ -26,6 +29,19 @@ class LabelledDjangoFilterExtension(DjangoFilterExtension):
                 if description:
                     parameter["description"] = description
         return parameters
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """A required text that is trimmed must keep a character that is not blank: DRF refuses
+    ``"   "`` as blank, and the schema says so (``minLength`` alone would allow it)."""
+
+    target_class = "common.serializers.StrictCharField"
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.trim_whitespace and not self.target.allow_blank:
+            schema["pattern"] = r"\S"
+        return schema
 
 
 class ErrorSerializer(serializers.Serializer):

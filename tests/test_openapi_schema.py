@@ -193,6 +193,9 @@ def test_schema_states_the_rules_the_server_enforces(schema):
     """What schemathesis' negative and positive data checks hold the server to."""
     movie = schema["components"]["schemas"]["MovieRequest"]["properties"]
     assert movie["rating"]["multipleOf"] == 0.1
+    # A blank title or category is refused after trimming: it needs one non-blank character.
+    assert movie["title"]["pattern"] == movie["category"]["pattern"] == r"\S"
+    assert "pattern" not in movie["overview"]
     assert movie["year"]["maximum"] == timezone.now().year + 10
     parameters = {p["name"]: p for p in schema["paths"]["/api/movies/"]["get"]["parameters"]}
     # An empty filter is no filter; an empty page number or size is a 400.
