@@ -141,6 +141,17 @@ def test_year_that_is_not_a_plain_whole_number_in_range_is_a_400(admin_client, m
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("field", "limit"), [("title", 200), ("category", 50), ("overview", 2000)])
+def test_a_text_over_its_max_length_with_blanks_is_refused(admin_client, field, limit):
+    """maxLength counts the string as sent, as the schema says: trimming does not make room."""
+    response = admin_client.post(LIST, {**VALID, field: "x" + " " * limit})
+    assert_json_400_naming(response, field)
+    response = admin_client.post(LIST, {**VALID, field: " x "})
+    assert response.status_code == 201
+    assert response.json()[field] == "x"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(("field", "value"), [("year", "1995"), ("rating", "7.5"), ("year", True)])
 @pytest.mark.parametrize("method", ["post", "put", "patch"])
 def test_number_fields_take_json_numbers_only(admin_client, movie, method, field, value):
