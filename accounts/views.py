@@ -100,6 +100,7 @@ class LoginView(PublicTokenView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_login",
         summary="Log in",
         auth=[],  # public: no padlock in Swagger UI
         description=(
@@ -143,6 +144,7 @@ class RefreshView(PublicTokenView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_refresh",
         summary="Refresh",
         auth=[],
         description=(
@@ -189,6 +191,7 @@ class LogoutView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_logout",
         summary="Log out",
         description=(
             "Ends this session: its access and refresh tokens stop working at once. "
@@ -207,6 +210,7 @@ class LogoutAllView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_logout_all",
         summary="Log out everywhere",
         description="Every session of this admin ends, this one included.",
         request=None,
@@ -222,6 +226,7 @@ class SessionListView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="sessions_list",
         summary="List my sessions",
         description="Sessions neither ended nor expired, newest first; `current` marks this one.",
         responses={200: SessionSerializer(many=True), **AUTHENTICATED},
@@ -253,6 +258,7 @@ class SessionDetailView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="sessions_destroy",
         summary="End a session",
         description="Ends one of your sessions (e.g. a lost phone's): its tokens stop working.",
         parameters=[
@@ -283,6 +289,7 @@ class PasswordChangeView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_password_change",
         summary="Change my password",
         description=(
             "Checks the current password and Django's password rules. On success every other "
@@ -328,6 +335,7 @@ class MeView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_me",
         summary="Who am I",
         responses={200: MeSerializer, **AUTHENTICATED},
     )

@@ -2,6 +2,10 @@
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.extensions import (
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
@@ -27,31 +31,49 @@ class LabelledDjangoFilterExtension(DjangoFilterExtension):
         return parameters
 
 
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """A required text that is trimmed must keep a character that is not blank: DRF refuses
+    ``"   "`` as blank, and the schema says so (``minLength`` alone would allow it)."""
+
+    target_class = "common.serializers.StrictCharField"
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.trim_whitespace and not self.target.allow_blank:
+            schema["pattern"] = r"\S"
+        return schema
+
+
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-# A 400 is either DRF's parse error ({"detail": ...}) or its validation errors (field → messages).
-BAD_REQUEST_SCHEMA = {
-    "anyOf": [
-        {
+class ValidationErrorSerializer(serializers.Serializer):
+    """A 400: each invalid field or parameter with its messages, or ``detail`` alone when the
+    body is not JSON. Its schema is ``ValidationErrorSchema``'s: one component every operation
+    refers to, so a generated client has one typed model for every 400."""
+
+
+class ValidationErrorSchema(OpenApiSerializerExtension):
+    target_class = ValidationErrorSerializer
+
+    def map_serializer(self, auto_schema, direction) -> dict:
+        return {
             "type": "object",
-            "description": _("The body is not valid JSON."),
-            "properties": {"detail": {"type": "string"}},
-            "required": ["detail"],
-        },
-        {
-            "type": "object",
-            "description": _("Each invalid field or parameter, with its messages."),
+            "description": _(
+                "Each invalid field or query parameter, with its messages; or, for a body that "
+                "is not valid JSON, only detail."
+            ),
+            "properties": {
+                "detail": {"type": "string", "description": _("Why the body could not be read.")}
+            },
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-    ]
-}
+        }
 
 
 def field_errors(description: str, example: dict | None = None) -> OpenApiResponse:
     examples = [OpenApiExample("Field errors", value=example)] if example else []
-    return OpenApiResponse(BAD_REQUEST_SCHEMA, description=description, examples=examples)
+    return OpenApiResponse(ValidationErrorSerializer, description=description, examples=examples)
 
 
 UNAUTHORIZED = OpenApiResponse(
@@ -89,4 +111,32 @@ def declare_empty_query_values(result: dict, generator, request, public) -> dict
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
                 if parameter.get("in") == "query" and parameter["name"] not in strict:
                     parameter["allowEmptyValue"] = True
+    return result
+
+
+def move_named_schemas_to_components(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: a parameter schema (or its array's items) marked
+    ``x-component-name`` becomes that named component, referred to by ``$ref``.
+
+    drf-spectacular makes components of serializers and model-choice enums only; a query
+    parameter's enum (the movie ordering) would otherwise be an anonymous copy in each operation,
+    named by a client generator after the operation.
+    """
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
+                holder = parameter["schema"]
+                key = "items" if "items" in holder else None
+                schema = holder[key] if key else holder
+                name = schema.pop("x-component-name", None) if isinstance(schema, dict) else None
+                if name is None:
+                    continue
+                components[name] = schema
+                reference = {"$ref": f"#/components/schemas/{name}"}
+                if key:
+                    holder[key] = reference
+                else:
+                    parameter["schema"] = reference
+    result["components"]["schemas"] = dict(sorted(components.items()))
     return result

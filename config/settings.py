@@ -220,9 +220,14 @@ SPECTACULAR_SETTINGS = {
     # Includes the one-step login: "Log in" or "Refresh" executed in the page authorizes it.
     "SWAGGER_UI_SETTINGS": SWAGGER_UI_SETTINGS,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": "common.health.HEALTH_STATES",
+        "DependencyStateEnum": "common.health.DEPENDENCY_STATES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.openapi.declare_empty_query_values",
+        "common.openapi.move_named_schemas_to_components",
     ],
     "TAGS": [
         {"name": "auth", "description": _("Log in, refresh, log out, sessions, and who am I.")},

@@ -5,46 +5,28 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.integers import parse_ascii_int
-from common.serializers import StrictCharField
+from common.serializers import NumbersOnlyMixin, StrictCharField
 from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.services import movie_create, movie_update
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
 
-class YearField(serializers.IntegerField):
-    """A release year: from the first film to ``YEARS_AHEAD`` after the current year.
-
-    A year sent as a string is ASCII digits only, as in a query string. Its OpenAPI range is
-    movies.schema's.
-    """
+class YearField(NumbersOnlyMixin, serializers.IntegerField):
+    """A release year, a JSON integer: from the first film to ``YEARS_AHEAD`` after the current
+    year. Its OpenAPI range is movies.schema's."""
 
     def __init__(self, **kwargs):
         super().__init__(min_value=FIRST_FILM_YEAR, **kwargs)
         self.validators.append(NotTooFarAheadValidator())
 
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            try:
-                return parse_ascii_int(data)
-            except ValueError:
-                self.fail("invalid")
-        return super().to_internal_value(data)
-
 
 @extend_schema_field({"type": "number", "minimum": 0, "maximum": 10, "multipleOf": 0.1})
-class RatingField(serializers.DecimalField):
+class RatingField(NumbersOnlyMixin, serializers.DecimalField):
     """A rating, one decimal, between ``min_value`` and ``max_value``.
 
     The range is checked before anything else: rounding to one decimal needs every digit of the
-    number within the decimal context's 28, so 1e27 or "1e100000" must never get that far.
+    number within the decimal context's 28, so 1e27 must never get that far.
     """
-
-    def to_internal_value(self, data):
-        # Decimal() also reads other scripts' digits ("٨" is 8): numbers are ASCII, as in URLs.
-        if isinstance(data, str) and not data.isascii():
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
     def validate_precision(self, value):
         if value > self.max_value:
@@ -55,7 +37,9 @@ class RatingField(serializers.DecimalField):
 
 
 class MovieSerializer(serializers.ModelSerializer):
-    """A movie. Writes go through ``movies.services``, which checks every rule of the model."""
+    """A movie in the catalog."""
+
+    # Writes go through movies.services, which checks every rule of the model.
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -93,8 +77,19 @@ class MovieSerializer(serializers.ModelSerializer):
             return movie_create(**validated_data)
 
     def update(self, instance: Movie, validated_data: dict) -> Movie:
+        if not self.partial:
+            # PUT replaces the movie: an optional field left out takes its default again.
+            validated_data = {**self._omitted_defaults(), **validated_data}
         with _model_errors_as_field_errors():
             return movie_update(movie=instance, **validated_data)
+
+    def _omitted_defaults(self) -> dict:
+        model_fields = {field.name: field for field in Movie._meta.concrete_fields}
+        return {
+            name: model_fields[field.source].get_default()
+            for name, field in self.fields.items()
+            if not field.read_only and not field.required and field.source in model_fields
+        }
 
 
 @contextmanager

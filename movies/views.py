@@ -1,6 +1,12 @@
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.reverse import reverse
@@ -27,10 +33,13 @@ INVALID_MOVIE = field_errors(
     {"title": [str(DUPLICATE_TITLE_YEAR)]},
 )
 WRITE_ERRORS = {400: INVALID_MOVIE, **AUTHENTICATED}
+# Every id reaches the view as text (see lookup_value_regex); clients send and get an integer.
+MOVIE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=_("The movie's id."))
 
 
 @extend_schema_view(
     list=extend_schema(
+        operation_id="movies_list",
         summary="List movies",
         description="Filter, search, order and paginate the catalog.",
         responses={
@@ -41,24 +50,35 @@ WRITE_ERRORS = {400: INVALID_MOVIE, **AUTHENTICATED}
         },
     ),
     create=extend_schema(
+        operation_id="movies_create",
         summary="Add a movie",
         examples=[MOVIE_EXAMPLE],
         responses={201: MovieSerializer, **WRITE_ERRORS},
     ),
     retrieve=extend_schema(
-        summary="Get a movie", responses={200: MovieSerializer, **AUTHENTICATED, 404: NOT_FOUND}
+        operation_id="movies_retrieve",
+        parameters=[MOVIE_ID],
+        summary="Get a movie",
+        responses={200: MovieSerializer, **AUTHENTICATED, 404: NOT_FOUND},
     ),
     update=extend_schema(
+        operation_id="movies_update",
+        parameters=[MOVIE_ID],
         summary="Replace a movie",
         examples=[MOVIE_EXAMPLE],
         responses={200: MovieSerializer, **WRITE_ERRORS, 404: NOT_FOUND},
     ),
     partial_update=extend_schema(
+        operation_id="movies_partial_update",
+        parameters=[MOVIE_ID],
         summary="Change some fields of a movie",
         responses={200: MovieSerializer, **WRITE_ERRORS, 404: NOT_FOUND},
     ),
     destroy=extend_schema(
-        summary="Delete a movie", responses={204: None, **AUTHENTICATED, 404: NOT_FOUND}
+        operation_id="movies_destroy",
+        parameters=[MOVIE_ID],
+        summary="Delete a movie",
+        responses={204: None, **AUTHENTICATED, 404: NOT_FOUND},
     ),
 )
 @extend_schema(tags=["movies"])

@@ -99,25 +99,23 @@ def test_swagger_ui_log_in_then_list_movies_without_authorize(page, live_server,
     assert_no_request_left(page, live_server)
 
     status, body = run_operation(
-        page, "api_auth_login_create", {"email": admin_user.email, "password": PASSWORD}
+        page, "auth_login", {"email": admin_user.email, "password": PASSWORD}
     )
     assert status == "200"
     pair = json.loads(body)
     # No trip to the Authorize dialog: the login response authorized the page.
-    status, body = run_operation(page, "api_movies_list")
+    status, body = run_operation(page, "movies_list")
     assert status == "200"
     assert "Avatar" in body
     assert stored_bearer_token(page) == pair["access_token"]
 
-    status, body = run_operation(
-        page, "api_auth_refresh_create", {"refresh_token": pair["refresh_token"]}
-    )
+    status, body = run_operation(page, "auth_refresh", {"refresh_token": pair["refresh_token"]})
     assert status == "200"
     renewed = json.loads(body)["access_token"]
     assert stored_bearer_token(page) == renewed
     page.reload()
     page.get_by_text("Movie catalog API").first.wait_for()
-    status, body = run_operation(page, "api_auth_me_retrieve")
+    status, body = run_operation(page, "auth_me")
     assert status == "200", "the authorization did not persist across a reload"
     assert admin_user.email in body
     assert renewed not in page.url
@@ -135,7 +133,7 @@ def test_swagger_ui_authorize_dialog_takes_a_pasted_token(
     modal.locator("button.authorize").click()
     modal.locator("button.btn-done").click()
 
-    status, body = run_operation(page, "api_movies_list")
+    status, body = run_operation(page, "movies_list")
     assert status == "200"
     assert "Avatar" in body
     page.screenshot(path=screenshots / "swagger-list-movies.png", full_page=True)
@@ -161,7 +159,7 @@ def test_docs_pages_send_a_content_security_policy_they_keep(page, live_server, 
     assert directives["frame-ancestors"] == "'none'"
     page.locator(ready).first.wait_for()
     if path == "/api/docs/":
-        run_operation(page, "api_auth_login_create", {"email": "x@example.com", "password": "y"})
+        run_operation(page, "auth_login", {"email": "x@example.com", "password": "y"})
     # Redoc's footer always asks its vendor's CDN for a logo; the policy refuses it on purpose
     # (assets stay local). Nothing else may be refused.
     assert [v for v in violations if "https://cdn.redoc.ly/redoc/logo-mini.svg" not in v] == []

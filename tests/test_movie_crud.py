@@ -64,6 +64,25 @@ def test_put_replaces_every_field(admin_client, make_movie):
 
 
 @pytest.mark.django_db
+def test_put_returns_an_omitted_optional_field_to_its_default(admin_client, make_movie):
+    movie = make_movie(overview="An overview that PUT without one must not keep.")
+    replacement = {key: value for key, value in AVATAR.items() if key != "overview"}
+    response = admin_client.put(f"/api/movies/{movie.pk}/", replacement)
+    assert response.status_code == 200
+    assert response.json()["overview"] == ""
+    movie.refresh_from_db()
+    assert movie.overview == ""
+
+
+@pytest.mark.django_db
+def test_patch_keeps_an_omitted_optional_field(admin_client, make_movie):
+    movie = make_movie(overview="Kept.")
+    response = admin_client.patch(f"/api/movies/{movie.pk}/", {"title": "Renamed"})
+    assert response.status_code == 200
+    assert response.json()["overview"] == "Kept."
+
+
+@pytest.mark.django_db
 def test_put_without_a_required_field_is_400(admin_client, make_movie):
     movie = make_movie()
     response = admin_client.put(f"/api/movies/{movie.pk}/", {"title": "Only a title"})

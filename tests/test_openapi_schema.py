@@ -130,14 +130,73 @@ def test_filter_parameters_are_typed(schema):
     assert parameters["page"] == {"type": "integer", "minimum": 1, "maximum": 10_000}
     assert parameters["category"] == {"type": "string", "maxLength": 50}
     assert parameters["search"] == {"type": "string", "maxLength": 200}
-    assert "-rating" in parameters["ordering"]["items"]["enum"]
+    assert parameters["ordering"]["items"] == {"$ref": "#/components/schemas/MovieOrdering"}
     assert {"category", "search", "page", "year_max"} <= set(parameters)
+
+
+OPERATION_IDS = {
+    ("post", "/api/auth/login/"): "auth_login",
+    ("post", "/api/auth/refresh/"): "auth_refresh",
+    ("post", "/api/auth/logout/"): "auth_logout",
+    ("post", "/api/auth/logout/all/"): "auth_logout_all",
+    ("get", "/api/auth/me/"): "auth_me",
+    ("post", "/api/auth/password/"): "auth_password_change",
+    ("get", "/api/auth/sessions/"): "sessions_list",
+    ("delete", "/api/auth/sessions/{id}/"): "sessions_destroy",
+    ("get", "/api/movies/"): "movies_list",
+    ("post", "/api/movies/"): "movies_create",
+    ("get", "/api/movies/{id}/"): "movies_retrieve",
+    ("put", "/api/movies/{id}/"): "movies_update",
+    ("patch", "/api/movies/{id}/"): "movies_partial_update",
+    ("delete", "/api/movies/{id}/"): "movies_destroy",
+    ("get", "/healthz/"): "health",
+}
+
+
+def test_every_operation_has_the_id_chosen_for_it(schema):
+    """Generated clients name their functions after these: a new operation needs one chosen."""
+    found = {
+        (method, path): operation["operationId"] for method, path, operation in operations(schema)
+    }
+    assert found == OPERATION_IDS
+
+
+def test_movie_ids_in_paths_are_integers(schema):
+    for method in ("get", "put", "patch", "delete"):
+        (parameter,) = schema["paths"]["/api/movies/{id}/"][method]["parameters"]
+        assert (parameter["name"], parameter["in"]) == ("id", "path")
+        assert parameter["schema"] == {"type": "integer"}
+
+
+def test_every_400_refers_to_the_one_validation_error_component(schema):
+    bad_requests = [
+        operation["responses"]["400"]["content"]["application/json"]["schema"]
+        for _, _, operation in operations(schema)
+        if "400" in operation["responses"]
+    ]
+    assert len(bad_requests) == 7
+    assert all(body == {"$ref": "#/components/schemas/ValidationError"} for body in bad_requests)
+    component = schema["components"]["schemas"]["ValidationError"]
+    assert component["properties"]["detail"]["type"] == "string"
+    assert component["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
+
+
+def test_ordering_values_have_names_for_generated_clients(schema):
+    ordering = schema["components"]["schemas"]["MovieOrdering"]
+    names = dict(zip(ordering["enum"], ordering["x-enum-varnames"], strict=True))
+    assert names["title"] == "title"
+    assert names["-title"] == "title_desc"
+    assert names["-created_at"] == "created_at_desc"
+    assert len(names) == 8
 
 
 def test_schema_states_the_rules_the_server_enforces(schema):
     """What schemathesis' negative and positive data checks hold the server to."""
     movie = schema["components"]["schemas"]["MovieRequest"]["properties"]
     assert movie["rating"]["multipleOf"] == 0.1
+    # A blank title or category is refused after trimming: it needs one non-blank character.
+    assert movie["title"]["pattern"] == movie["category"]["pattern"] == r"\S"
+    assert "pattern" not in movie["overview"]
     assert movie["year"]["maximum"] == timezone.now().year + 10
     parameters = {p["name"]: p for p in schema["paths"]["/api/movies/"]["get"]["parameters"]}
     # An empty filter is no filter; an empty page number or size is a 400.
