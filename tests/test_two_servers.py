@@ -212,7 +212,9 @@ def test_two_instances_behind_haproxy_behave_as_one_system(system):
         assert {served_by for _, served_by in answers} == {"app1", "app2"}
 
     # The login limit is counted once for both instances, in the shared Redis: at most
-    # LOGIN_RATE attempts in a minute however the balancer spreads them (three logins so far).
+    # LOGIN_RATE attempts in a window however the balancer spreads them, where two counters of
+    # their own would let through twice as many. (The three logins above count too when they
+    # fell in the same fixed window; on a slow machine they may not, so they are not relied on.)
     attempts = []
     for _ in range(2 * LOGIN_RATE):
         status, served_by, _ = call(
@@ -226,5 +228,5 @@ def test_two_instances_behind_haproxy_behave_as_one_system(system):
     refused = [status for status, _ in attempts[:-1]]
     assert attempts[-1][0] == 429, attempts
     assert set(refused) <= {401}, attempts
-    assert len(refused) <= LOGIN_RATE - 3, attempts
+    assert len(refused) <= LOGIN_RATE, attempts
     assert {served_by for _, served_by in attempts} == {"app1", "app2"}
