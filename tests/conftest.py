@@ -1,8 +1,12 @@
+import atexit
 import copy
+import shutil
+import tempfile
 import uuid
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -11,7 +15,11 @@ from tests.helpers import PASSWORD, access_token_for, bearer_client
 
 SCREENSHOTS_KEY = pytest.StashKey()
 
-# Property-based tests keep no example database: nothing is written into the working tree.
+# Property-based tests keep no example database, and hypothesis keeps its other files (such as
+# its Unicode tables) in a temporary folder: nothing is written into the working tree.
+_hypothesis_home = tempfile.mkdtemp(prefix="movies-api-hypothesis-")
+atexit.register(shutil.rmtree, _hypothesis_home, ignore_errors=True)
+set_hypothesis_home_dir(_hypothesis_home)
 hypothesis_settings.register_profile("project", database=None, derandomize=True)
 hypothesis_settings.load_profile("project")
 

@@ -108,14 +108,16 @@ def forge_token(
 
 
 def subprocess_env(env: dict[str, str]) -> dict[str, str]:
-    """This process's environment without the project's settings variables, plus ``env``."""
+    """This process's environment without the project's settings variables, plus ``env``; the
+    database is an in-memory SQLite one unless ``env`` names another, so no subprocess creates
+    the development database file in the working tree."""
     base = {
         name: value
         for name, value in os.environ.items()
         if name in _INHERITED
         or not name.startswith(("DJANGO_", "JWT_", "DATABASE_URL", "REDIS_URL", "LOGIN_"))
     }
-    return {**base, **env}
+    return {**base, "DATABASE_URL": "sqlite://:memory:", **env}
 
 
 def run_manage(*args: str, env: dict[str, str], check: bool = False) -> subprocess.CompletedProcess:
