@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tests.helpers import PASSWORD, access_token_for, bearer_client, forge_token
+from tests.helpers import PASSWORD, access_token_for, bearer_client, forge_token, login_pair
 
 
 @pytest.mark.django_db
@@ -34,3 +34,43 @@ def test_logs_name_the_reason_but_never_a_token_or_password(caplog, api_client, 
         for segment in secret.split(".")[1:]:
             if len(segment) > 20:
                 assert segment not in text
+
+
+def accounts_records(caplog) -> list[tuple[str, int, str]]:
+    return [record for record in caplog.record_tuples if record[0].startswith("accounts.")]
+
+
+@pytest.mark.django_db
+def test_ended_sessions_and_password_changes_are_logged_with_who_and_why(caplog, admin_user):
+    caplog.set_level(logging.INFO, logger="accounts")
+    kept, other = login_pair(admin_user), login_pair(admin_user)
+    client = bearer_client(kept.access.value)
+    changed = client.post(
+        "/api/auth/password/", {"current_password": PASSWORD, "new_password": "A-new-passphrase-77"}
+    )
+    assert changed.status_code == 204
+    assert client.post("/api/auth/logout/").status_code == 204
+    bearer_client(other.access.value).get("/api/auth/me/")
+    assert accounts_records(caplog) == [
+        ("accounts.services", logging.INFO, "1 session(s) ended (password_change)"),
+        ("accounts.services", logging.INFO, f"Password changed for user {admin_user.pk}"),
+        ("accounts.services", logging.INFO, "1 session(s) ended (logout)"),
+        (
+            "accounts.authentication",
+            logging.WARNING,
+            f"Bearer token rejected for user {admin_user.pk}: The token's session has ended.",
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_rejected_token_without_claims_is_logged_with_its_reason(caplog):
+    caplog.set_level(logging.WARNING, logger="accounts")
+    bearer_client("garbage").get("/api/auth/me/")
+    assert accounts_records(caplog) == [
+        (
+            "accounts.authentication",
+            logging.WARNING,
+            "Bearer token rejected: The token is malformed.",
+        )
+    ]

@@ -218,12 +218,38 @@ def test_access_token_is_not_a_refresh_token(api_client, admin_user):
         f"{uuid.uuid4().hex}.made-up-secret",  # a session that does not exist
         "é" * 10,
         "x" * 300,
+        f"{'g' * 32}.made-up-secret",  # not hexadecimal
+        f"{uuid.uuid4().hex.upper()}.made-up-secret",
     ],
 )
 def test_unknown_refresh_tokens_are_401(api_client, token):
     response = refresh(api_client, token)
     assert response.status_code == 401
     assert response.json() == {"detail": "The refresh token is not valid."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("secret", ["s" * (256 - 33), "a.b", "a." + "s" * 40])
+def test_a_forged_token_naming_a_live_session_ends_it_as_reuse(api_client, admin_user, secret):
+    # Up to 256 characters, <session hex>.<anything>: not the session's token, so stolen ones.
+    pair = login(api_client, admin_user.email)
+    session_hex = uuid.UUID(pair["refresh_token"].split(".")[0]).hex
+    response = refresh(api_client, f"{session_hex}.{secret}")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The refresh token has already been used."}
+    assert LoginSession.objects.get().end_reason == EndReason.REFRESH_REUSE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("suffix", ["." + "s" * (257 - 33), ".", "", "s"])
+def test_a_token_not_shaped_like_ours_is_not_valid_and_ends_nothing(api_client, admin_user, suffix):
+    pair = login(api_client, admin_user.email)
+    session_hex = pair["refresh_token"].split(".")[0]
+    response = refresh(api_client, session_hex + suffix)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The refresh token is not valid."}
+    assert me_status(pair["access_token"]) == 200
+    assert LoginSession.objects.get().ended_at is None
 
 
 @pytest.mark.django_db
@@ -323,6 +349,25 @@ def test_session_ends_at_its_absolute_age_whatever_the_refreshes(
 
 
 # Logout, logout everywhere, the session list
+
+
+@pytest.mark.django_db
+def test_session_list_leaves_out_idle_and_aged_out_sessions(api_client, admin_user, now, settings):
+    settings.JWT = {
+        **settings.JWT,
+        "ACCESS_TOKEN_LIFETIME": 3600,
+        "REFRESH_TOKEN_LIFETIME": 60,
+        "SESSION_MAX_AGE": 100,
+    }
+    aged = login(api_client, admin_user.email, HTTP_USER_AGENT="Aged")  # ends at t=100
+    now.shift(30)
+    login(api_client, admin_user.email, HTTP_USER_AGENT="Idle")  # idle from t=90
+    now.shift(20)
+    refresh(api_client, aged["refresh_token"])  # idle expiry t=110, but its age ends it at 100
+    mine = login(api_client, admin_user.email, HTTP_USER_AGENT="Mine")
+    now.shift(51)
+    response = bearer_client(mine["access_token"]).get(SESSIONS)
+    assert [session["user_agent"] for session in response.json()] == ["Mine"]
 
 
 @pytest.mark.django_db
@@ -514,3 +559,17 @@ def test_password_change_is_throttled_like_login(admin_user):
 def test_session_paths_work_without_trailing_slash(admin_user, method, path, expected):
     client = bearer_client(login_pair(admin_user).access.value)
     assert getattr(client, method)(path, {}, format="json").status_code == expected
+
+
+@pytest.mark.django_db
+def test_password_change_tells_the_validators_the_new_password(admin_user, settings):
+    # Django's password_changed hook, as save() would call it: a history validator learns it.
+    settings.AUTH_PASSWORD_VALIDATORS = [{"NAME": "tests.helpers.PasswordHistoryValidator"}]
+    client = bearer_client(login_pair(admin_user).access.value)
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert client.post(PASSWORD_CHANGE, body).status_code == 204
+    again = client.post(
+        PASSWORD_CHANGE, {"current_password": NEW_PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert again.status_code == 400
+    assert again.json()["new_password"] == ["This password was used before."]
