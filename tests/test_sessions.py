@@ -329,6 +329,27 @@ def test_idle_session_expires_when_not_refreshed(api_client, admin_user, now, se
 
 
 @pytest.mark.django_db
+def test_a_session_ends_at_the_very_instant_it_expires(api_client, admin_user, now, settings):
+    settings.JWT = {
+        **settings.JWT,
+        "ACCESS_TOKEN_LIFETIME": 3600,
+        "REFRESH_TOKEN_LIFETIME": 60,
+        "SESSION_MAX_AGE": 100,
+    }
+    idle = login(api_client, admin_user.email)  # idle expiry at t=60
+    aged = login(api_client, admin_user.email)
+    now.shift(50)
+    aged = refresh(api_client, aged["refresh_token"]).json()  # idle at t=110, its age ends at 100
+    now.shift(10)
+    response = bearer_client(idle["access_token"]).get(ME)
+    assert response["WWW-Authenticate"].endswith('"The token\'s session has expired."')
+    assert me_status(aged["access_token"]) == 200
+    now.shift(40)
+    response = bearer_client(aged["access_token"]).get(ME)
+    assert response["WWW-Authenticate"].endswith('"The token\'s session has expired."')
+
+
+@pytest.mark.django_db
 def test_session_ends_at_its_absolute_age_whatever_the_refreshes(
     api_client, admin_user, now, settings
 ):
