@@ -3,7 +3,9 @@
 import logging
 
 import pytest
+from django.utils import timezone
 
+from accounts.models import LoginSession, User
 from tests.helpers import PASSWORD, access_token_for, bearer_client, forge_token, login_pair
 
 
@@ -72,5 +74,58 @@ def test_a_rejected_token_without_claims_is_logged_with_its_reason(caplog):
             "accounts.authentication",
             logging.WARNING,
             "Bearer token rejected: The token is malformed.",
+        )
+    ]
+
+
+def _end_session(user, pair):
+    bearer_client(pair.access.value).post("/api/auth/logout/")
+
+
+def _deactivate(user, pair):
+    # QuerySet.update: no save(), so the session lives on and the per-request read must refuse.
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+
+def _rename(user, pair):
+    User.objects.filter(pk=user.pk).update(email="renamed@example.com")
+
+
+def _delete_session(user, pair):
+    LoginSession.objects.filter(pk=pair.session_id).delete()
+
+
+def _expire_session(user, pair):
+    LoginSession.objects.filter(pk=pair.session_id).update(idle_expires_at=timezone.now())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_delete_session, "The token's session is unknown."),
+        (_deactivate, "The token's user is unknown or inactive."),
+        (_rename, "The token has been revoked."),
+        (_end_session, "The token's session has ended."),
+        (_expire_session, "The token's session has expired."),
+    ],
+    ids=["unknown-session", "inactive", "revoked", "ended", "expired"],
+)
+def test_a_refused_token_of_a_known_user_is_logged_with_the_user_and_the_reason(
+    caplog, admin_user, change, reason
+):
+    pair = login_pair(admin_user)
+    change(admin_user, pair)
+    caplog.set_level(logging.WARNING, logger="accounts")
+    caplog.clear()
+    response = bearer_client(pair.access.value).get("/api/auth/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].endswith(f'error_description="{reason}"')
+    assert response.json() == {"detail": reason}
+    assert accounts_records(caplog) == [
+        (
+            "accounts.authentication",
+            logging.WARNING,
+            f"Bearer token rejected for user {admin_user.pk}: {reason}",
         )
     ]

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import EndReason, LoginSession, User
 from tests.helpers import PASSWORD, bearer_client, forge_token, login_pair
 
@@ -154,6 +155,7 @@ def test_consumed_token_after_the_grace_window_ends_the_session(
     caplog.set_level(logging.WARNING, logger="accounts")
     reused = refresh(api_client, first["refresh_token"])
     assert reused.status_code == 401
+    assert reused.json() == {"detail": "The refresh token has already been used."}
     session = LoginSession.objects.get()
     assert (session.ended_at, session.end_reason) == (timezone.now(), EndReason.REFRESH_REUSE)
     for token in (first["access_token"], second["access_token"]):
@@ -162,11 +164,66 @@ def test_consumed_token_after_the_grace_window_ends_the_session(
         assert 'error="invalid_token"' in response["WWW-Authenticate"]
         assert "session has ended" in response["WWW-Authenticate"]
     assert refresh(api_client, second["refresh_token"]).status_code == 401
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("reuse" in r.getMessage() and str(session.pk) in r.getMessage() for r in warnings)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert (
+        f"Refresh token reuse for session {session.pk} of user {admin_user.pk}: session ended"
+        in warnings
+    )
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for token in (first["refresh_token"], second["refresh_token"]):
         assert token.split(".")[1] not in logged
+
+
+@pytest.mark.django_db
+def test_consumed_token_at_the_last_second_of_the_grace_window_ends_nothing(
+    api_client, admin_user, now
+):
+    first = login(api_client, admin_user.email)
+    refresh(api_client, first["refresh_token"])
+    now.shift(10)  # JWT_REFRESH_REUSE_GRACE: 10 s, inclusive
+    again = refresh(api_client, first["refresh_token"])
+    assert again.json() == {"detail": "The refresh token has already been used."}
+    assert LoginSession.objects.get().ended_at is None
+
+
+def _interleave(monkeypatch, between):
+    """Run ``between`` right after session_refresh's first read of the session: what a
+    concurrent request would do between that read and the conditional UPDATE."""
+    real = services.session_get_with_user
+    calls = []
+
+    def read_then_interfere(*, session_id):
+        session = real(session_id=session_id)
+        calls.append(session_id)
+        if len(calls) == 1:
+            between()
+        return session
+
+    monkeypatch.setattr(services, "session_get_with_user", read_then_interfere)
+
+
+@pytest.mark.django_db
+def test_of_two_racing_refreshes_of_one_token_exactly_one_wins(api_client, admin_user, monkeypatch):
+    pair = login(api_client, admin_user.email)
+    winner = {}
+    _interleave(
+        monkeypatch, lambda: winner.update(refresh(api_client, pair["refresh_token"]).json())
+    )
+    loser = refresh(api_client, pair["refresh_token"])
+    assert loser.status_code == 401
+    assert loser.json() == {"detail": "The refresh token has already been used."}
+    assert me_status(winner["access_token"]) == 200
+    assert LoginSession.objects.get().ended_at is None
+
+
+@pytest.mark.django_db
+def test_a_refresh_racing_a_logout_is_refused(api_client, admin_user, monkeypatch):
+    pair = login(api_client, admin_user.email)
+    _interleave(monkeypatch, lambda: bearer_client(pair["access_token"]).post("/api/auth/logout/"))
+    response = refresh(api_client, pair["refresh_token"])
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The session has ended or expired; log in again."}
+    assert LoginSession.objects.get().end_reason == EndReason.LOGOUT
 
 
 @pytest.mark.django_db
