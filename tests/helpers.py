@@ -137,7 +137,9 @@ class PasswordHistoryValidator:
     """A validator with Django's ``password_changed`` hook (as a password-history one has): it
     refuses a password once used by the same user."""
 
-    used: dict[int, set[str]] = {}
+    def __init__(self) -> None:
+        # Per instance: Django builds a new one whenever AUTH_PASSWORD_VALIDATORS changes.
+        self.used: dict[int, set[str]] = {}
 
     def validate(self, password: str, user: User | None = None) -> None:
         from django.core.exceptions import ValidationError

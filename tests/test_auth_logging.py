@@ -129,3 +129,14 @@ def test_a_refused_token_of_a_known_user_is_logged_with_the_user_and_the_reason(
             f"Bearer token rejected for user {admin_user.pk}: {reason}",
         )
     ]
+
+
+@pytest.mark.django_db
+def test_logins_are_logged_with_the_user_or_the_email_typed(caplog, api_client, admin_user):
+    caplog.set_level(logging.INFO, logger="accounts")
+    api_client.post("/api/auth/login/", {"email": "Nobody@Example.com", "password": PASSWORD})
+    api_client.post("/api/auth/login/", {"email": admin_user.email, "password": PASSWORD})
+    assert accounts_records(caplog) == [
+        ("accounts.services", logging.INFO, "Login failed for 'Nobody@Example.com'"),
+        ("accounts.services", logging.INFO, f"Login succeeded for user {admin_user.pk}"),
+    ]
