@@ -262,3 +262,11 @@ def test_failures_in_another_process_count_here_through_redis(
     assert blocked.status_code == 429
     assert int(blocked["Retry-After"]) > 0
     assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.1").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_rate_of_one_lets_the_first_attempt_through(api_client, admin_user, clock, settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.5.0.1").status_code == 200
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.5.0.1"))
