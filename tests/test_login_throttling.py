@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from accounts import login_policy
 from tests.helpers import PASSWORD, run_manage, shared_redis_url
 
 LOGIN = "/api/auth/login/"
@@ -270,3 +271,36 @@ def test_a_rate_of_one_lets_the_first_attempt_through(api_client, admin_user, cl
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     assert attempt(api_client, admin_user.email, PASSWORD, address="10.5.0.1").status_code == 200
     assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.5.0.1"))
+
+
+class _CounterExpiringOnce:
+    """The cache, except that the first counter of ``kind`` expires between ``add`` and
+    ``incr``: the race ``login_policy._count`` recovers from."""
+
+    def __init__(self, cache, kind):
+        self._cache, self._kind, self._expired = cache, kind, False
+
+    def incr(self, key):
+        if not self._expired and f":{self._kind}:" in key:
+            self._expired = True
+            self._cache.delete(key)
+        return self._cache.incr(key)
+
+    def __getattr__(self, name):
+        return getattr(self._cache, name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["address", "pair"])
+def test_a_counter_that_expires_mid_count_starts_again_at_one(
+    api_client, admin_user, clock, settings, monkeypatch, kind
+):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    monkeypatch.setattr(login_policy, "cache", _CounterExpiringOnce(login_policy.cache, kind))
+    # Rate 1: one attempt per (email, address), four per address (ADDRESS_FACTOR).
+    emails = [admin_user.email] + [f"guess{number}@example.com" for number in range(3)]
+    for email in emails:
+        assert attempt(api_client, email, address="10.6.0.1").status_code == 401
+    assert_refused(attempt(api_client, "one-more@example.com", address="10.6.0.1"))
+    assert_refused(attempt(api_client, admin_user.email, address="10.6.0.2"))
