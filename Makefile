@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema serve bench clean
+.PHONY: run test lint schema serve bench mutate clean
 
 # Production server: debug off, configuration from the environment only (README, "Deploy").
 WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
@@ -59,5 +59,23 @@ bench: $(INSTALLED)
 	command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python bench/run.py
 
+# Mutation testing of the auth code (tests/MUTATION.md): not part of `test` or CI. From scratch
+# every time; `mutmut run` sometimes stops early with exit 0, so it resumes until no mutant is left
+# unchecked, within MUTATE_SECONDS in all. Prints the score per file and the surviving mutants.
+MUTATE_SECONDS ?= 1800
+MUTATE_CHILDREN ?= 2
+mutate: $(INSTALLED)
+	rm -rf mutants
+	@end=$$(( $$(date +%s) + $(MUTATE_SECONDS) )); \
+	for attempt in 1 2 3 4 5 6 7 8; do \
+		left=$$(( end - $$(date +%s) )); \
+		test $$left -gt 0 || { echo "==> mutate: out of time ($(MUTATE_SECONDS) s)"; break; }; \
+		timeout $$left $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN); \
+		rc=$$?; test $$rc -eq 0 || test $$rc -eq 124 || exit $$rc; \
+		$(BIN)/mutmut results --all=true | grep -q ': not checked$$' || break; \
+		echo "==> mutmut stopped with mutants unchecked: resuming ($$attempt)"; \
+	done
+	$(BIN)/mutmut results --all=true | $(BIN)/python tools/mutation_report.py
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf mutants $(VENV) staticfiles .pytest_cache .ruff_cache

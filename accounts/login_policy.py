@@ -99,16 +99,17 @@ def login_policy_check(request: HttpRequest, email: object) -> None:
         raise Throttled(wait=wait)
 
 
-def login_policy_record(request: HttpRequest, email: object, *, success: bool) -> None:
+def login_policy_record(request: HttpRequest, email: str, *, success: bool) -> None:
     """Record the outcome of a password check that ``login_policy_check`` let through.
 
-    A failure counts towards the account's cap; a success makes this address known to the
-    account, so the account's cap no longer applies to it.
+    ``email`` is the validated address whose password was checked (never blank: no password is
+    checked without one). A failure counts towards the account's cap; a success makes this
+    address known to the account, so the account's cap no longer applies to it.
     """
     rate = _LoginRate()
-    account = _account(email)
-    if rate.rate is None or account is None:
+    if rate.rate is None:
         return
+    account = normalize_email_address(email)
     address = rate.get_ident(request) or ""
     if success:
         cache.set(_key("known", account, address), 1, timeout=KNOWN_ADDRESS_SECONDS)

@@ -159,9 +159,9 @@ def sessions_end(*, sessions: QuerySet[LoginSession], reason: EndReason) -> int:
     return ended
 
 
-def session_end(*, session_id: uuid.UUID, reason: EndReason) -> bool:
-    """End one session; ``False`` if it had already ended or does not exist."""
-    return sessions_end(sessions=LoginSession.objects.filter(pk=session_id), reason=reason) == 1
+def session_end(*, session_id: uuid.UUID, reason: EndReason) -> None:
+    """End one session, unless it has already ended or does not exist."""
+    sessions_end(sessions=LoginSession.objects.filter(pk=session_id), reason=reason)
 
 
 def user_sessions_end(*, user: User, reason: EndReason, keep: uuid.UUID | None = None) -> int:

@@ -182,3 +182,24 @@ class ExplodingPasswordHasher(MD5PasswordHasher):
 
     def verify(self, password, encoded):
         raise RuntimeError("the password hasher failed")
+
+
+class PasswordHistoryValidator:
+    """A validator with Django's ``password_changed`` hook (as a password-history one has): it
+    refuses a password once used by the same user."""
+
+    def __init__(self) -> None:
+        # Per instance: Django builds a new one whenever AUTH_PASSWORD_VALIDATORS changes.
+        self.used: dict[int, set[str]] = {}
+
+    def validate(self, password: str, user: User | None = None) -> None:
+        from django.core.exceptions import ValidationError
+
+        if user is not None and password in self.used.get(user.pk, set()):
+            raise ValidationError("This password was used before.", code="password_reused")
+
+    def password_changed(self, password: str, user: User | None = None) -> None:
+        self.used.setdefault(user.pk, set()).add(password)
+
+    def get_help_text(self) -> str:
+        return "A password cannot be used twice."

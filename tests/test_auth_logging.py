@@ -3,8 +3,10 @@
 import logging
 
 import pytest
+from django.utils import timezone
 
-from tests.helpers import PASSWORD, access_token_for, bearer_client, forge_token
+from accounts.models import LoginSession, User
+from tests.helpers import PASSWORD, access_token_for, bearer_client, forge_token, login_pair
 
 
 @pytest.mark.django_db
@@ -34,3 +36,107 @@ def test_logs_name_the_reason_but_never_a_token_or_password(caplog, api_client, 
         for segment in secret.split(".")[1:]:
             if len(segment) > 20:
                 assert segment not in text
+
+
+def accounts_records(caplog) -> list[tuple[str, int, str]]:
+    return [record for record in caplog.record_tuples if record[0].startswith("accounts.")]
+
+
+@pytest.mark.django_db
+def test_ended_sessions_and_password_changes_are_logged_with_who_and_why(caplog, admin_user):
+    caplog.set_level(logging.INFO, logger="accounts")
+    kept, other = login_pair(admin_user), login_pair(admin_user)
+    client = bearer_client(kept.access.value)
+    changed = client.post(
+        "/api/auth/password/", {"current_password": PASSWORD, "new_password": "A-new-passphrase-77"}
+    )
+    assert changed.status_code == 204
+    assert client.post("/api/auth/logout/").status_code == 204
+    bearer_client(other.access.value).get("/api/auth/me/")
+    assert accounts_records(caplog) == [
+        ("accounts.services", logging.INFO, "1 session(s) ended (password_change)"),
+        ("accounts.services", logging.INFO, f"Password changed for user {admin_user.pk}"),
+        ("accounts.services", logging.INFO, "1 session(s) ended (logout)"),
+        (
+            "accounts.authentication",
+            logging.WARNING,
+            f"Bearer token rejected for user {admin_user.pk}: The token's session has ended.",
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_rejected_token_without_claims_is_logged_with_its_reason(caplog):
+    caplog.set_level(logging.WARNING, logger="accounts")
+    bearer_client("garbage").get("/api/auth/me/")
+    assert accounts_records(caplog) == [
+        (
+            "accounts.authentication",
+            logging.WARNING,
+            "Bearer token rejected: The token is malformed.",
+        )
+    ]
+
+
+def _end_session(user, pair):
+    bearer_client(pair.access.value).post("/api/auth/logout/")
+
+
+def _deactivate(user, pair):
+    # QuerySet.update: no save(), so the session lives on and the per-request read must refuse.
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+
+def _rename(user, pair):
+    User.objects.filter(pk=user.pk).update(email="renamed@example.com")
+
+
+def _delete_session(user, pair):
+    LoginSession.objects.filter(pk=pair.session_id).delete()
+
+
+def _expire_session(user, pair):
+    LoginSession.objects.filter(pk=pair.session_id).update(idle_expires_at=timezone.now())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_delete_session, "The token's session is unknown."),
+        (_deactivate, "The token's user is unknown or inactive."),
+        (_rename, "The token has been revoked."),
+        (_end_session, "The token's session has ended."),
+        (_expire_session, "The token's session has expired."),
+    ],
+    ids=["unknown-session", "inactive", "revoked", "ended", "expired"],
+)
+def test_a_refused_token_of_a_known_user_is_logged_with_the_user_and_the_reason(
+    caplog, admin_user, change, reason
+):
+    pair = login_pair(admin_user)
+    change(admin_user, pair)
+    caplog.set_level(logging.WARNING, logger="accounts")
+    caplog.clear()
+    response = bearer_client(pair.access.value).get("/api/auth/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].endswith(f'error_description="{reason}"')
+    assert response.json() == {"detail": reason}
+    assert accounts_records(caplog) == [
+        (
+            "accounts.authentication",
+            logging.WARNING,
+            f"Bearer token rejected for user {admin_user.pk}: {reason}",
+        )
+    ]
+
+
+@pytest.mark.django_db
+def test_logins_are_logged_with_the_user_or_the_email_typed(caplog, api_client, admin_user):
+    caplog.set_level(logging.INFO, logger="accounts")
+    api_client.post("/api/auth/login/", {"email": "Nobody@Example.com", "password": PASSWORD})
+    api_client.post("/api/auth/login/", {"email": admin_user.email, "password": PASSWORD})
+    assert accounts_records(caplog) == [
+        ("accounts.services", logging.INFO, "Login failed for 'Nobody@Example.com'"),
+        ("accounts.services", logging.INFO, f"Login succeeded for user {admin_user.pk}"),
+    ]

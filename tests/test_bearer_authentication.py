@@ -11,7 +11,8 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from tests.helpers import bearer_client, forge_token
+from accounts.tokens import MAX_TOKEN_LENGTH
+from tests.helpers import bearer_client, forge_token, login_pair
 
 PROTECTED = "/api/auth/me/"
 INVALID = 'Bearer realm="api", error="invalid_token", error_description="'
@@ -53,19 +54,23 @@ def test_no_header_is_401_with_a_bare_challenge(api_client):
     assert response.json() == {"detail": "Authentication credentials were not provided."}
 
 
+USE_BEARER = "Use the header 'Authorization: Bearer <token>'."
+MALFORMED = "The token is malformed."
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "header",
+    ("header", "reason"),
     [
-        "Basic YWRtaW5AZXhhbXBsZS5jb206cGFzc3dvcmQ=",
-        "Bearer",
-        "Bearer ",
-        "Token abc",
-        "Bearer a.b.c d.e.f",
-        "Bearer garbage",
-        "Bearer " + "a" * 10_000,
-        "Bearer ...",
-        "Bearer eyJhbGciOiJIUzI1NiJ9.e30",
+        ("Basic YWRtaW5AZXhhbXBsZS5jb206cGFzc3dvcmQ=", USE_BEARER),
+        ("Bearer", USE_BEARER),
+        ("Bearer ", USE_BEARER),
+        ("Token abc", USE_BEARER),
+        ("Bearer a.b.c d.e.f", USE_BEARER),
+        ("Bearer garbage", MALFORMED),
+        ("Bearer " + "a" * 10_000, "The token is too long."),
+        ("Bearer ...", MALFORMED),
+        ("Bearer eyJhbGciOiJIUzI1NiJ9.e30", "The token signature is invalid."),
     ],
     ids=[
         "basic",
@@ -79,20 +84,28 @@ def test_no_header_is_401_with_a_bare_challenge(api_client):
         "two-segments",
     ],
 )
-def test_malformed_authorization_header_is_401(header):
-    assert_invalid_token(with_header(header).get(PROTECTED))
+def test_malformed_authorization_header_is_401(header, reason):
+    assert_invalid_token(with_header(header).get(PROTECTED), reason)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["Basic", "Token", "JWT", "Bearer:"])
+def test_valid_token_under_another_scheme_word_is_refused(admin_token, scheme):
+    # The token itself would pass: only the scheme word is wrong.
+    assert_invalid_token(with_header(f"{scheme} {admin_token}").get(PROTECTED), USE_BEARER)
 
 
 @pytest.mark.django_db
 def test_two_tokens_are_refused_even_if_both_are_valid(admin_token):
-    assert_invalid_token(with_header(f"Bearer {admin_token} {admin_token}").get(PROTECTED))
+    response = with_header(f"Bearer {admin_token} {admin_token}").get(PROTECTED)
+    assert_invalid_token(response, USE_BEARER)
 
 
 @pytest.mark.django_db
 def test_non_ascii_token_bytes_are_refused():
     client = APIClient()
     response = client.get(PROTECTED, HTTP_AUTHORIZATION="Bearer tökén")
-    assert_invalid_token(response)
+    assert_invalid_token(response, MALFORMED)
 
 
 def _segments(token: str) -> list[str]:
@@ -138,7 +151,8 @@ def test_altered_payload_is_refused(admin_user, regular_user):
 @pytest.mark.django_db
 def test_stripped_signature_is_refused(admin_user):
     header, payload, _ = _segments(forge_token(admin_user))
-    assert_invalid_token(bearer_client(f"{header}.{payload}.").get(PROTECTED))
+    response = bearer_client(f"{header}.{payload}.").get(PROTECTED)
+    assert_invalid_token(response, "The token signature is invalid.")
 
 
 @pytest.mark.django_db
@@ -176,28 +190,112 @@ def test_wrong_audience_is_refused(admin_user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("claim", ["iss", "aud", "sub", "email", "iat", "exp", "jti", "ver"])
+@pytest.mark.parametrize("claim", ["iss", "aud", "sub", "email", "iat", "exp", "jti", "ver", "sid"])
 def test_each_required_claim_missing_is_refused(admin_user, claim):
     token = forge_token(admin_user, drop=(claim,))
-    assert_invalid_token(bearer_client(token).get(PROTECTED))
+    response = bearer_client(token).get(PROTECTED)
+    assert_invalid_token(response, "The token lacks a required claim.")
+
+
+SUBJECT = "The token subject is invalid."
+VERSION = "The token version is invalid."
+INVALID_CLAIMS = "The token is invalid."
+SESSION = "The token session is invalid."
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "claims",
+    ("claims", "reason"),
     [
-        {"sub": 1},
-        {"sub": "-1"},
-        {"sub": "99999999999999999999999"},
-        {"ver": "0"},
-        {"ver": True},
-        {"email": ["admin@example.com"]},
+        ({"sub": 1}, INVALID_CLAIMS),  # PyJWT itself requires a string
+        ({"sub": "-1"}, SUBJECT),
+        ({"sub": ""}, SUBJECT),
+        ({"sub": "99999999999999999999999"}, SUBJECT),
+        # U+0661 ARABIC-INDIC DIGIT ONE: str.isdigit() and int() take it for the user 1.
+        ({"sub": "\u0661"}, SUBJECT),
+        ({"sub": str(2**63)}, SUBJECT),
+        ({"ver": "0"}, VERSION),
+        ({"ver": True}, VERSION),
+        ({"ver": 0.0}, VERSION),
+        ({"email": ["admin@example.com"]}, INVALID_CLAIMS),
+        ({"email": 7}, INVALID_CLAIMS),
+        ({"jti": 7}, INVALID_CLAIMS),  # PyJWT itself requires a string
+        ({"sid": 7}, SESSION),
+        ({"sid": "not-a-session-id"}, SESSION),
+        ({"sid": "00000000-0000-4000-8000-000000000000\n"}, SESSION),
     ],
-    ids=["int-sub", "negative-sub", "huge-sub", "string-ver", "bool-ver", "list-email"],
+    ids=[
+        "int-sub",
+        "negative-sub",
+        "empty-sub",
+        "huge-sub",
+        "arabic-indic-sub",
+        "sub-past-the-largest-id",
+        "string-ver",
+        "bool-ver",
+        "float-ver",
+        "list-email",
+        "int-email",
+        "int-jti",
+        "int-sid",
+        "text-sid",
+        "sid-with-newline",
+    ],
 )
-def test_claims_of_the_wrong_type_are_refused(admin_user, claims):
+def test_claims_of_the_wrong_type_are_refused(admin_user, claims, reason):
     token = forge_token(admin_user, **claims)
-    assert_invalid_token(bearer_client(token).get(PROTECTED))
+    assert_invalid_token(bearer_client(token).get(PROTECTED), reason)
+
+
+@pytest.mark.django_db
+def test_bool_version_is_refused_even_where_it_equals_the_users_version(admin_user):
+    # True == 1 in Python: were the type not checked, this token would pass.
+    type(admin_user).objects.filter(pk=admin_user.pk).update(token_version=1)
+    admin_user.refresh_from_db()
+    token = forge_token(admin_user, ver=True)
+    assert_invalid_token(bearer_client(token).get(PROTECTED), VERSION)
+    assert bearer_client(forge_token(admin_user, ver=1)).get(PROTECTED).status_code == 200
+
+
+@pytest.mark.django_db
+def test_largest_user_id_is_a_valid_subject(admin_user):
+    # One past it is refused as a subject (above); the largest id itself gets past that check
+    # and is refused only because the session belongs to someone else.
+    token = forge_token(admin_user, sub=str(2**63 - 1))
+    assert_invalid_token(bearer_client(token).get(PROTECTED), "The token's session is unknown.")
+
+
+def _token_of_length(user, length: int) -> str:
+    """A valid token of ``user``, its jti (and a header field) padded to exactly ``length``
+    characters: unpadded base64 has no length of 4k+1, so one segment alone cannot hit them all."""
+    sid = str(login_pair(user).session_id)
+    # Each jti character adds 4/3 of a character to the token: start just short of the length.
+    start = max(0, (length - len(forge_token(user, sid=sid, jti=""))) * 3 // 4 - 20)
+    for header_padding in range(4):
+        for jti_length in range(start, length):
+            headers = {"pad": "h" * header_padding}
+            token = forge_token(user, sid=sid, headers=headers, jti="j" * jti_length)
+            if len(token) == length:
+                return token
+            if len(token) > length:
+                break
+    raise AssertionError(f"no token of {length} characters")
+
+
+@pytest.mark.django_db
+def test_token_of_the_largest_length_is_accepted_and_one_more_is_refused(admin_user):
+    longest = _token_of_length(admin_user, MAX_TOKEN_LENGTH)
+    assert bearer_client(longest).get(PROTECTED).status_code == 200
+    too_long = _token_of_length(admin_user, MAX_TOKEN_LENGTH + 1)
+    assert_invalid_token(bearer_client(too_long).get(PROTECTED), "The token is too long.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", [[], ["kid", "dev"], "dev", 7, None])
+def test_header_that_is_not_an_object_is_malformed(admin_user, header):
+    _, payload, signature = _segments(forge_token(admin_user))
+    token = f"{_b64(header)}.{payload}.{signature}"
+    assert_invalid_token(bearer_client(token).get(PROTECTED), MALFORMED)
 
 
 @pytest.mark.django_db

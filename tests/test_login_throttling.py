@@ -10,12 +10,14 @@ import datetime as dt
 import pytest
 import time_machine
 
-from accounts.login_policy import ADDRESS_FACTOR
+from accounts import login_policy
 from tests.helpers import PASSWORD, run_manage, shared_redis_url
 
 LOGIN = "/api/auth/login/"
 ADMIN_LOGIN = "/admin/login/"
 RATE = 5  # the default LOGIN_THROTTLE_RATE is 5/min
+ADDRESS_FACTOR = 4  # README, "Login policy": one address, any emails: four times the rate
+KNOWN_FOR = dt.timedelta(days=30)  # README: an address that logged in is known for 30 days
 # 15 s into a minute: a refused attempt waits the 45 s left of the window.
 FROZEN = dt.datetime(2030, 1, 1, 12, 0, 15, tzinfo=dt.UTC)
 
@@ -73,6 +75,20 @@ def test_the_owner_is_not_locked_out_from_an_address_that_logged_in_before(
 
 
 @pytest.mark.django_db
+def test_an_address_stays_known_for_30_days(api_client, admin_user, clock, settings):
+    # The local-memory cache expires keys by the clock this test controls (Redis would not).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.4.0.1").status_code == 200
+    clock.shift(KNOWN_FOR - dt.timedelta(seconds=15))  # the start of a minute, 15 s short
+    for number in range(RATE):
+        attempt(api_client, admin_user.email, address=f"10.4.1.{number}")
+    # A wrong password (which, unlike a login, does not renew the address) is still let through.
+    assert attempt(api_client, admin_user.email, address="10.4.0.1").status_code == 401
+    clock.shift(15)  # the same window, the address no longer known
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.4.0.1"))
+
+
+@pytest.mark.django_db
 def test_the_account_cap_counts_failed_passwords_not_logins(api_client, admin_user, clock):
     for number in range(RATE * 2):
         response = attempt(api_client, admin_user.email, PASSWORD, address=f"10.0.8.{number}")
@@ -83,7 +99,7 @@ def test_the_account_cap_counts_failed_passwords_not_logins(api_client, admin_us
 def test_limit_per_address_holds_across_emails(api_client, admin_user, clock):
     for number in range(RATE * ADDRESS_FACTOR):
         response = attempt(api_client, f"guess{number}@example.com", address="10.0.3.3")
-        assert response.status_code == 401
+        assert response.status_code == 401, number
     assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.0.3.3"))
     assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.3.4").status_code == 200
 
@@ -247,3 +263,44 @@ def test_failures_in_another_process_count_here_through_redis(
     assert blocked.status_code == 429
     assert int(blocked["Retry-After"]) > 0
     assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.1").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_rate_of_one_lets_the_first_attempt_through(api_client, admin_user, clock, settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.5.0.1").status_code == 200
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.5.0.1"))
+
+
+class _CounterExpiringOnce:
+    """The cache, except that the first counter of ``kind`` expires between ``add`` and
+    ``incr``: the race ``login_policy._count`` recovers from."""
+
+    def __init__(self, cache, kind):
+        self._cache, self._kind, self._expired = cache, kind, False
+
+    def incr(self, key):
+        if not self._expired and f":{self._kind}:" in key:
+            self._expired = True
+            self._cache.delete(key)
+        return self._cache.incr(key)
+
+    def __getattr__(self, name):
+        return getattr(self._cache, name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["address", "pair"])
+def test_a_counter_that_expires_mid_count_starts_again_at_one(
+    api_client, admin_user, clock, settings, monkeypatch, kind
+):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    monkeypatch.setattr(login_policy, "cache", _CounterExpiringOnce(login_policy.cache, kind))
+    # Rate 1: one attempt per (email, address), four per address (ADDRESS_FACTOR).
+    emails = [admin_user.email] + [f"guess{number}@example.com" for number in range(3)]
+    for email in emails:
+        assert attempt(api_client, email, address="10.6.0.1").status_code == 401
+    assert_refused(attempt(api_client, "one-more@example.com", address="10.6.0.1"))
+    assert_refused(attempt(api_client, admin_user.email, address="10.6.0.2"))

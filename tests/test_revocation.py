@@ -241,3 +241,41 @@ def test_queryset_update_of_what_is_read_per_request_still_refuses(admin_user, c
     token = access_token_for(admin_user)
     User.objects.filter(pk=admin_user.pk).update(**change)
     assert reason in refused_because(token)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "changed"), [("is_active", False), ("email", "renamed@example.com")]
+)
+def test_change_and_change_back_still_revokes(admin_user, admin_token, field, changed):
+    # Each save is compared with the row: the first one ended the sessions, whatever follows.
+    original = getattr(admin_user, field)
+    setattr(admin_user, field, changed)
+    admin_user.save()
+    setattr(admin_user, field, original)
+    admin_user.save()
+    assert refused_because(admin_token).endswith('error_description="The token has been revoked."')
+    assert end_reasons(admin_user) == {EndReason.CREDENTIALS_CHANGED}
+
+
+@pytest.mark.django_db
+def test_stale_copy_saved_with_update_fields_revives_nothing(admin_user, admin_token):
+    stale = User.objects.get(pk=admin_user.pk)
+    assert bearer_client(admin_token).post("/api/auth/logout/all/").status_code == 204
+    fresh = access_token_for(User.objects.get(pk=admin_user.pk))
+    stale.is_superuser = True
+    stale.save(update_fields=["is_superuser", "token_version"])
+    assert User.objects.get(pk=admin_user.pk).token_version == 1
+    assert status_with(fresh) == 200
+    assert status_with(admin_token) == 401
+
+
+@pytest.mark.django_db
+def test_saved_email_is_trimmed_and_lower_cased(admin_user, api_client):
+    admin_user.email = "  New.Address@Example.COM "
+    admin_user.save()
+    assert User.objects.get(pk=admin_user.pk).email == "new.address@example.com"
+    response = api_client.post(
+        "/api/auth/login/", {"email": "new.address@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 200

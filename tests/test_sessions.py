@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import EndReason, LoginSession, User
 from tests.helpers import PASSWORD, bearer_client, forge_token, login_pair
 
@@ -154,6 +155,7 @@ def test_consumed_token_after_the_grace_window_ends_the_session(
     caplog.set_level(logging.WARNING, logger="accounts")
     reused = refresh(api_client, first["refresh_token"])
     assert reused.status_code == 401
+    assert reused.json() == {"detail": "The refresh token has already been used."}
     session = LoginSession.objects.get()
     assert (session.ended_at, session.end_reason) == (timezone.now(), EndReason.REFRESH_REUSE)
     for token in (first["access_token"], second["access_token"]):
@@ -162,11 +164,66 @@ def test_consumed_token_after_the_grace_window_ends_the_session(
         assert 'error="invalid_token"' in response["WWW-Authenticate"]
         assert "session has ended" in response["WWW-Authenticate"]
     assert refresh(api_client, second["refresh_token"]).status_code == 401
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("reuse" in r.getMessage() and str(session.pk) in r.getMessage() for r in warnings)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert (
+        f"Refresh token reuse for session {session.pk} of user {admin_user.pk}: session ended"
+        in warnings
+    )
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for token in (first["refresh_token"], second["refresh_token"]):
         assert token.split(".")[1] not in logged
+
+
+@pytest.mark.django_db
+def test_consumed_token_at_the_last_second_of_the_grace_window_ends_nothing(
+    api_client, admin_user, now
+):
+    first = login(api_client, admin_user.email)
+    refresh(api_client, first["refresh_token"])
+    now.shift(10)  # JWT_REFRESH_REUSE_GRACE: 10 s, inclusive
+    again = refresh(api_client, first["refresh_token"])
+    assert again.json() == {"detail": "The refresh token has already been used."}
+    assert LoginSession.objects.get().ended_at is None
+
+
+def _interleave(monkeypatch, between):
+    """Run ``between`` right after session_refresh's first read of the session: what a
+    concurrent request would do between that read and the conditional UPDATE."""
+    real = services.session_get_with_user
+    calls = []
+
+    def read_then_interfere(*, session_id):
+        session = real(session_id=session_id)
+        calls.append(session_id)
+        if len(calls) == 1:
+            between()
+        return session
+
+    monkeypatch.setattr(services, "session_get_with_user", read_then_interfere)
+
+
+@pytest.mark.django_db
+def test_of_two_racing_refreshes_of_one_token_exactly_one_wins(api_client, admin_user, monkeypatch):
+    pair = login(api_client, admin_user.email)
+    winner = {}
+    _interleave(
+        monkeypatch, lambda: winner.update(refresh(api_client, pair["refresh_token"]).json())
+    )
+    loser = refresh(api_client, pair["refresh_token"])
+    assert loser.status_code == 401
+    assert loser.json() == {"detail": "The refresh token has already been used."}
+    assert me_status(winner["access_token"]) == 200
+    assert LoginSession.objects.get().ended_at is None
+
+
+@pytest.mark.django_db
+def test_a_refresh_racing_a_logout_is_refused(api_client, admin_user, monkeypatch):
+    pair = login(api_client, admin_user.email)
+    _interleave(monkeypatch, lambda: bearer_client(pair["access_token"]).post("/api/auth/logout/"))
+    response = refresh(api_client, pair["refresh_token"])
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The session has ended or expired; log in again."}
+    assert LoginSession.objects.get().end_reason == EndReason.LOGOUT
 
 
 @pytest.mark.django_db
@@ -218,12 +275,38 @@ def test_access_token_is_not_a_refresh_token(api_client, admin_user):
         f"{uuid.uuid4().hex}.made-up-secret",  # a session that does not exist
         "é" * 10,
         "x" * 300,
+        f"{'g' * 32}.made-up-secret",  # not hexadecimal
+        f"{uuid.uuid4().hex.upper()}.made-up-secret",
     ],
 )
 def test_unknown_refresh_tokens_are_401(api_client, token):
     response = refresh(api_client, token)
     assert response.status_code == 401
     assert response.json() == {"detail": "The refresh token is not valid."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("secret", ["s" * (256 - 33), "a.b", "a." + "s" * 40])
+def test_a_forged_token_naming_a_live_session_ends_it_as_reuse(api_client, admin_user, secret):
+    # Up to 256 characters, <session hex>.<anything>: not the session's token, so stolen ones.
+    pair = login(api_client, admin_user.email)
+    session_hex = uuid.UUID(pair["refresh_token"].split(".")[0]).hex
+    response = refresh(api_client, f"{session_hex}.{secret}")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The refresh token has already been used."}
+    assert LoginSession.objects.get().end_reason == EndReason.REFRESH_REUSE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("suffix", ["." + "s" * (257 - 33), ".", "", "s"])
+def test_a_token_not_shaped_like_ours_is_not_valid_and_ends_nothing(api_client, admin_user, suffix):
+    pair = login(api_client, admin_user.email)
+    session_hex = pair["refresh_token"].split(".")[0]
+    response = refresh(api_client, session_hex + suffix)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The refresh token is not valid."}
+    assert me_status(pair["access_token"]) == 200
+    assert LoginSession.objects.get().ended_at is None
 
 
 @pytest.mark.django_db
@@ -303,6 +386,27 @@ def test_idle_session_expires_when_not_refreshed(api_client, admin_user, now, se
 
 
 @pytest.mark.django_db
+def test_a_session_ends_at_the_very_instant_it_expires(api_client, admin_user, now, settings):
+    settings.JWT = {
+        **settings.JWT,
+        "ACCESS_TOKEN_LIFETIME": 3600,
+        "REFRESH_TOKEN_LIFETIME": 60,
+        "SESSION_MAX_AGE": 100,
+    }
+    idle = login(api_client, admin_user.email)  # idle expiry at t=60
+    aged = login(api_client, admin_user.email)
+    now.shift(50)
+    aged = refresh(api_client, aged["refresh_token"]).json()  # idle at t=110, its age ends at 100
+    now.shift(10)
+    response = bearer_client(idle["access_token"]).get(ME)
+    assert response["WWW-Authenticate"].endswith('"The token\'s session has expired."')
+    assert me_status(aged["access_token"]) == 200
+    now.shift(40)
+    response = bearer_client(aged["access_token"]).get(ME)
+    assert response["WWW-Authenticate"].endswith('"The token\'s session has expired."')
+
+
+@pytest.mark.django_db
 def test_session_ends_at_its_absolute_age_whatever_the_refreshes(
     api_client, admin_user, now, settings
 ):
@@ -323,6 +427,25 @@ def test_session_ends_at_its_absolute_age_whatever_the_refreshes(
 
 
 # Logout, logout everywhere, the session list
+
+
+@pytest.mark.django_db
+def test_session_list_leaves_out_idle_and_aged_out_sessions(api_client, admin_user, now, settings):
+    settings.JWT = {
+        **settings.JWT,
+        "ACCESS_TOKEN_LIFETIME": 3600,
+        "REFRESH_TOKEN_LIFETIME": 60,
+        "SESSION_MAX_AGE": 100,
+    }
+    aged = login(api_client, admin_user.email, HTTP_USER_AGENT="Aged")  # ends at t=100
+    now.shift(30)
+    login(api_client, admin_user.email, HTTP_USER_AGENT="Idle")  # idle from t=90
+    now.shift(20)
+    refresh(api_client, aged["refresh_token"])  # idle expiry t=110, but its age ends it at 100
+    mine = login(api_client, admin_user.email, HTTP_USER_AGENT="Mine")
+    now.shift(51)
+    response = bearer_client(mine["access_token"]).get(SESSIONS)
+    assert [session["user_agent"] for session in response.json()] == ["Mine"]
 
 
 @pytest.mark.django_db
@@ -514,3 +637,17 @@ def test_password_change_is_throttled_like_login(admin_user):
 def test_session_paths_work_without_trailing_slash(admin_user, method, path, expected):
     client = bearer_client(login_pair(admin_user).access.value)
     assert getattr(client, method)(path, {}, format="json").status_code == expected
+
+
+@pytest.mark.django_db
+def test_password_change_tells_the_validators_the_new_password(admin_user, settings):
+    # Django's password_changed hook, as save() would call it: a history validator learns it.
+    settings.AUTH_PASSWORD_VALIDATORS = [{"NAME": "tests.helpers.PasswordHistoryValidator"}]
+    client = bearer_client(login_pair(admin_user).access.value)
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert client.post(PASSWORD_CHANGE, body).status_code == 204
+    again = client.post(
+        PASSWORD_CHANGE, {"current_password": NEW_PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert again.status_code == 400
+    assert again.json()["new_password"] == ["This password was used before."]

@@ -49,6 +49,20 @@ def test_token_signed_with_a_retired_key_is_refused(admin_user, settings):
     )
 
 
+@pytest.mark.django_db
+@pytest.mark.usefixtures("rotated_keys")
+def test_token_accepted_before_its_key_is_retired_is_refused_after(admin_user, settings):
+    # A verified token is remembered; changing the settings must forget it.
+    token = forge_token(admin_user, kid=OLD_KEY[0], key=OLD_KEY[1])
+    assert bearer_client(token).get("/api/auth/me/").status_code == 200
+    settings.JWT = {**settings.JWT, "SIGNING_KEYS": [NEW_KEY]}
+    response = bearer_client(token).get("/api/auth/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].endswith(
+        'error_description="The token signature is invalid."'
+    )
+
+
 def _check_ids(settings, keys, debug):
     settings.DEBUG = debug
     settings.JWT = {**settings.JWT, "SIGNING_KEYS": keys}
