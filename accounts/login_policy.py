@@ -92,8 +92,13 @@ def login_policy_check(request: HttpRequest, email: object) -> None:
     account = _account(email)
     if account is not None:
         spent |= _count(_key("pair", account, address, str(window)), wait) > limit
-        failures = cache.get(_key("failures", account, str(window)), 0)
-        if failures >= limit and not cache.get(_key("known", account, address)):
+        # One round trip for both: the account's failures and whether this address is known.
+        failures_key, known_key = (
+            _key("failures", account, str(window)),
+            _key("known", account, address),
+        )
+        found = cache.get_many([failures_key, known_key])
+        if found.get(failures_key, 0) >= limit and not found.get(known_key):
             spent = True
     if spent:
         raise Throttled(wait=wait)
