@@ -21,7 +21,6 @@ logins are refused rather than left unlimited (see the README, "Outages").
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 
 from django.core.cache import cache
@@ -34,6 +33,8 @@ from accounts.managers import normalize_email_address
 
 ADDRESS_FACTOR = 4
 KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
+# The kinds of cache key (README, "Login policy"): ``login-policy:<kind>:<SHA-256 of the parts>``.
+ADDRESS, PAIR, FAILURES, KNOWN = "address", "pair", "failures", "known"
 
 
 class _LoginRate(SimpleRateThrottle):
@@ -46,22 +47,27 @@ class _LoginRate(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get("login")
 
 
-def _key(kind: str, *parts: str) -> str:
-    # Hashed: keys stay short, and hold no email address or other caller-chosen characters.
-    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+def _key(kind: str, *parts: object) -> str:
+    # Hashed: keys stay short, and hold no email address, client address or other caller-chosen
+    # characters. NUL cannot occur in an email address, a client address or a window number.
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()
     return f"login-policy:{kind}:{digest}"
 
 
 def _window(duration: int) -> tuple[int, int]:
-    """The current fixed window's number and the whole seconds left in it (at least 1)."""
-    now = time.time()
-    number = int(now // duration)
-    return number, max(1, math.ceil((number + 1) * duration - now))
+    """The current fixed window's number and the whole seconds left in it (1 to ``duration``).
+
+    The number is part of each counter's key and the seconds left are its timeout: the count
+    restarts when the window ends even if the cache's clock and ours disagree.
+    """
+    number, elapsed = divmod(int(time.time()), duration)
+    return number, duration - elapsed
 
 
 def _count(key: str, timeout: int) -> int:
     """Add one to a counter that expires with its window; returns the new value."""
-    cache.add(key, 0, timeout=timeout)
+    if cache.add(key, 1, timeout=timeout):
+        return 1
     try:
         return cache.incr(key)
     except ValueError:  # it expired between the two calls
@@ -87,16 +93,13 @@ def login_policy_check(request: HttpRequest, email: object) -> None:
         return
     limit, duration = rate.num_requests, rate.duration
     window, wait = _window(duration)
-    address = rate.get_ident(request) or ""
-    spent = _count(_key("address", address, str(window)), wait) > limit * ADDRESS_FACTOR
+    address = rate.get_ident(request)
+    spent = _count(_key(ADDRESS, address, window), wait) > limit * ADDRESS_FACTOR
     account = _account(email)
     if account is not None:
-        spent |= _count(_key("pair", account, address, str(window)), wait) > limit
+        spent |= _count(_key(PAIR, account, address, window), wait) > limit
         # One round trip for both: the account's failures and whether this address is known.
-        failures_key, known_key = (
-            _key("failures", account, str(window)),
-            _key("known", account, address),
-        )
+        failures_key, known_key = _key(FAILURES, account, window), _key(KNOWN, account, address)
         found = cache.get_many([failures_key, known_key])
         if found.get(failures_key, 0) >= limit and not found.get(known_key):
             spent = True
@@ -115,9 +118,9 @@ def login_policy_record(request: HttpRequest, email: str, *, success: bool) -> N
     if rate.rate is None:
         return
     account = normalize_email_address(email)
-    address = rate.get_ident(request) or ""
+    address = rate.get_ident(request)
     if success:
-        cache.set(_key("known", account, address), 1, timeout=KNOWN_ADDRESS_SECONDS)
+        cache.set(_key(KNOWN, account, address), True, timeout=KNOWN_ADDRESS_SECONDS)
     else:
         window, wait = _window(rate.duration)
-        _count(_key("failures", account, str(window)), wait)
+        _count(_key(FAILURES, account, window), wait)

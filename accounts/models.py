@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models, router, transaction
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -75,31 +75,30 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = normalize_email_address(self.email)
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, **kwargs) -> None:
         """Save; a saved change of password, email, ``is_staff`` or ``is_active`` ends every
         session of the user, however the object was loaded (README, "Sessions").
 
         The comparison is with the database row, locked for the transaction, not with what was
         loaded: a deferred field, an admin form, a shell session and a stale copy all count.
+        The project has one database (``DATABASE_URL``), so the lock is taken there.
         """
         self.email = normalize_email_address(self.email)
-        if self._state.adding:
-            super().save(*args, **kwargs)
-            return
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        manager = type(self)._default_manager.db_manager(using)
-        with transaction.atomic(using=using):
-            stored = (
-                manager.select_for_update()
-                .filter(pk=self.pk)
-                .values(*CREDENTIAL_FIELDS, "token_version")
-                .first()
-            )
+        with transaction.atomic():
+            stored = None
+            if not self._state.adding:
+                stored = (
+                    type(self)
+                    ._default_manager.select_for_update()
+                    .filter(pk=self.pk)
+                    .values(*CREDENTIAL_FIELDS, "token_version")
+                    .first()
+                )
             if stored is not None:
                 # Only the sessions service moves token_version: a stale copy writes back the
                 # current value instead of an old one.
                 self.token_version = stored["token_version"]
-            super().save(*args, **kwargs)
+            super().save(**kwargs)
             if stored is not None and self._written_credentials_differ(stored, kwargs):
                 # Imported here: the service module imports this one.
                 from accounts.services import user_sessions_end

@@ -6,11 +6,14 @@ count, and not from an address that has logged in to that account before. Window
 """
 
 import datetime as dt
+import re
 
 import pytest
+import redis
 import time_machine
 
 from accounts import login_policy
+from accounts.models import User
 from tests.helpers import PASSWORD, run_manage, shared_redis_url
 
 LOGIN = "/api/auth/login/"
@@ -274,8 +277,8 @@ def test_a_rate_of_one_lets_the_first_attempt_through(api_client, admin_user, cl
 
 
 class _CounterExpiringOnce:
-    """The cache, except that the first counter of ``kind`` expires between ``add`` and
-    ``incr``: the race ``login_policy._count`` recovers from."""
+    """The cache, except that the first counter of ``kind`` to be incremented expires between
+    ``add`` and ``incr``: the race ``login_policy._count`` recovers from."""
 
     def __init__(self, cache, kind):
         self._cache, self._kind, self._expired = cache, kind, False
@@ -291,16 +294,102 @@ class _CounterExpiringOnce:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("kind", ["address", "pair"])
+@pytest.mark.parametrize(
+    ("kind", "attempts"),
+    [
+        # Rate 1: four attempts per address, whatever the email (ADDRESS_FACTOR) ...
+        ("address", 4),
+        # ... and one per (email, address).
+        ("pair", 1),
+    ],
+)
 def test_a_counter_that_expires_mid_count_starts_again_at_one(
-    api_client, admin_user, clock, settings, monkeypatch, kind
+    api_client, admin_user, clock, settings, monkeypatch, kind, attempts
 ):
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "1/min"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     monkeypatch.setattr(login_policy, "cache", _CounterExpiringOnce(login_policy.cache, kind))
-    # Rate 1: one attempt per (email, address), four per address (ADDRESS_FACTOR).
-    emails = [admin_user.email] + [f"guess{number}@example.com" for number in range(3)]
+    # Right passwords, so that only the counter under test limits. It expires at its second
+    # attempt, which then counts as the first: one attempt more than the limit gets through.
+    emails = [admin_user.email] * (attempts + 1)
+    if kind == "address":
+        emails = [admin_user.email] + [f"admin{number}@example.com" for number in range(attempts)]
+        for email in emails[1:]:
+            User.objects.create_user(email, PASSWORD, is_staff=True)
     for email in emails:
-        assert attempt(api_client, email, address="10.6.0.1").status_code == 401
-    assert_refused(attempt(api_client, "one-more@example.com", address="10.6.0.1"))
-    assert_refused(attempt(api_client, admin_user.email, address="10.6.0.2"))
+        assert attempt(api_client, email, PASSWORD, address="10.6.0.1").status_code == 200
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.6.0.1"))
+
+
+@pytest.fixture
+def redis_keys(shared_redis_cache, own_cache_keys):
+    """This test's keys in the shared Redis, with their time to live in seconds."""
+    server = redis.Redis.from_url(shared_redis_cache["REDIS_URL"], decode_responses=True)
+
+    def read() -> dict[str, int]:
+        # Django's key format is "<KEY_PREFIX>:<version>:<key>".
+        names = server.scan_iter(match=f"{own_cache_keys}:1:*", count=1000)
+        return {name.split(":", 2)[2]: server.ttl(name) for name in names}
+
+    return read
+
+
+@pytest.mark.django_db
+def test_the_policy_keeps_in_the_cache_only_hashed_keys_that_expire(
+    api_client, admin_user, clock, redis_keys
+):
+    # README, "Login policy": what the policy leaves in Redis, and for how long.
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.7.0.1").status_code == 200
+    assert attempt(api_client, admin_user.email, address="10.7.0.2").status_code == 401
+    assert attempt(api_client, "nobody@example.com", address="10.7.0.2").status_code == 401
+
+    keys = redis_keys()
+    kinds = {}
+    for name, ttl in keys.items():
+        assert re.fullmatch(r"login-policy:(address|pair|failures|known):[0-9a-f]{64}", name)
+        kinds.setdefault(name.split(":")[1], []).append(ttl)
+    # Two addresses; three (email, address) pairs; failures of two accounts; one known address.
+    assert {kind: len(ttls) for kind, ttls in kinds.items()} == {
+        "address": 2,
+        "pair": 3,
+        "failures": 2,
+        "known": 1,
+    }
+    # Counters end with the window (45 s left of the minute); the known mark after 30 days.
+    window = [ttl for kind in ("address", "pair", "failures") for ttl in kinds[kind]]
+    assert all(44 <= ttl <= 45 for ttl in window), window
+    assert 0 <= KNOWN_FOR.total_seconds() - kinds["known"][0] <= 1
+
+
+def _spend_the_address_limit(client, admin_user):
+    for number in range(RATE * ADDRESS_FACTOR):
+        attempt(client, f"guess{number}@example.com", address="10.8.0.1")
+    return "10.8.0.1"
+
+
+def _spend_the_pair_limit(client, admin_user):
+    for _ in range(RATE):
+        attempt(client, admin_user.email, PASSWORD, address="10.8.1.1")
+    return "10.8.1.1"
+
+
+def _spend_the_account_cap(client, admin_user):
+    for number in range(RATE):
+        attempt(client, admin_user.email, address=f"10.8.2.{number}")
+    return "10.8.3.1"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "spend", [_spend_the_address_limit, _spend_the_pair_limit, _spend_the_account_cap]
+)
+def test_with_redis_limits_end_with_their_window_before_its_keys_expire(
+    api_client, admin_user, clock, redis_keys, spend
+):
+    # The clock moves to the next window while Redis's keys, on real time, have not expired:
+    # the count restarts because each window counts under keys of its own.
+    address = spend(api_client, admin_user)
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address=address))
+    clock.shift(45)
+    assert attempt(api_client, admin_user.email, PASSWORD, address=address).status_code == 200
+    assert len(redis_keys()) > 0

@@ -1,6 +1,6 @@
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from tests.helpers import PASSWORD
@@ -12,6 +12,16 @@ def test_email_is_stored_lower_case_and_unique_ignoring_case():
     assert user.email == "ada.lovelace@example.com"
     with pytest.raises(IntegrityError):
         User.objects.create_user("ADA.LOVELACE@example.com", PASSWORD)
+
+
+@pytest.mark.django_db
+def test_creating_a_user_with_a_taken_id_fails_and_never_overwrites_the_account(admin_user):
+    # objects.create() inserts (force_insert): it must not turn into an update of another row.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(pk=admin_user.pk, email="intruder@example.com", is_staff=True)
+    admin_user.refresh_from_db()
+    assert admin_user.email == "admin@example.com"
+    assert admin_user.check_password(PASSWORD)
 
 
 @pytest.mark.django_db
