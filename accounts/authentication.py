@@ -79,9 +79,9 @@ class JWTAuthentication(BaseAuthentication):
         reason = getattr(request, _FAILURE_ATTR, None)
         if reason is None:
             return f'{self.keyword} realm="{self.realm}"'
-        # The body follows Accept-Language; the challenge is for machines and stays in English,
-        # whose messages are printable ASCII as RFC 6750 (§3) requires.
-        with translation.override("en"):
+        # The body follows Accept-Language; the challenge is for machines and stays in the
+        # untranslated English messages, printable ASCII as RFC 6750 (§3) requires.
+        with translation.override(None):
             description = str(reason)
         return (
             f'{self.keyword} realm="{self.realm}", error="invalid_token", '

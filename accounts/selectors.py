@@ -38,6 +38,12 @@ def session_get_with_user(*, session_id: uuid.UUID) -> LoginSession | None:
         return None
 
 
+def session_get_for_refresh(*, session_id: uuid.UUID) -> LoginSession | None:
+    """The session with this id, its whole row (the refresh token digests included), and its
+    user, or ``None``: what a refresh compares and then rotates, read in one query."""
+    return LoginSession.objects.select_related("user").filter(pk=session_id).first()
+
+
 def user_sessions_live(*, user: User, now: datetime) -> QuerySet[LoginSession]:
     """``user``'s sessions that have neither ended nor expired, the most recent first."""
     return LoginSession.objects.live(now=now).filter(user=user).order_by("-created_at")

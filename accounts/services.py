@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 
 from accounts.models import USER_AGENT_LENGTH, EndReason, LoginSession, User
-from accounts.selectors import session_get_with_user
+from accounts.selectors import session_get_for_refresh
 from accounts.tokens import (
     AccessToken,
     RefreshToken,
@@ -107,7 +107,7 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
     session_id, digest = parsed
     conf = token_settings()
     now = timezone.now()
-    session = session_get_with_user(session_id=session_id)
+    session = session_get_for_refresh(session_id=session_id)
     if session is None:
         raise RefreshRefused(REFRESH_INVALID)
     if not session.is_live(now=now) or not session.user.is_active:
@@ -116,8 +116,9 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
         refresh = issue_refresh_token(session_id)
         idle_expires_at = now + timedelta(seconds=conf.refresh_lifetime)
         rotated = (
+            # The digest is unique, and covers the session id: it alone names the row.
             LoginSession.objects.live(now=now)
-            .filter(pk=session_id, refresh_token_hash=digest)
+            .filter(refresh_token_hash=digest)
             .update(
                 refresh_token_hash=refresh.digest,
                 previous_refresh_token_hash=digest,
@@ -130,7 +131,7 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
             session.idle_expires_at = idle_expires_at
             return _token_pair(user=session.user, session=session, refresh=refresh, now=now)
         # Another request consumed it first (or ended the session): judge by the row as it is now.
-        session = session_get_with_user(session_id=session_id)
+        session = session_get_for_refresh(session_id=session_id)
         if session is None or not session.is_live(now=now):
             raise RefreshRefused(REFRESH_SESSION_OVER)
     if (
@@ -173,8 +174,9 @@ def user_sessions_end(*, user: User, reason: EndReason, keep: uuid.UUID | None =
     """
     sessions = LoginSession.objects.filter(user_id=user.pk)
     if keep is None:
-        User._default_manager.filter(pk=user.pk).update(token_version=F("token_version") + 1)
-        user.refresh_from_db(fields=["token_version"])
+        users = User._default_manager.filter(pk=user.pk)
+        users.update(token_version=F("token_version") + 1)
+        user.token_version = users.values_list("token_version", flat=True).get()
     else:
         sessions = sessions.exclude(pk=keep)
     return sessions_end(sessions=sessions, reason=reason)
@@ -202,7 +204,8 @@ def _token_pair(
         session_id=session.pk,
         access=issue_access_token(user, session_id=session.pk),
         refresh=refresh,
-        refresh_expires_in=max(0, int((session.ends_at() - now).total_seconds())),
+        # Positive: a session starts, or is refreshed, only while it is live at ``now``.
+        refresh_expires_in=int((session.ends_at() - now).total_seconds()),
     )
 
 

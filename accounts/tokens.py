@@ -91,9 +91,9 @@ class InvalidToken(Exception):
     """A token was refused. ``reason`` (also ``str(exc)``) is a short message, safe to show the
     client, translated lazily: the body of a 401 follows the request's language."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+    @property
+    def reason(self) -> str:
+        return self.args[0]
 
 
 EXPIRED = _("The token has expired.")
@@ -124,7 +124,6 @@ class TokenClaims:
     user_id: int
     email: str
     version: int
-    jti: str
     expires_at: int
     session_id: uuid.UUID
 
@@ -206,7 +205,7 @@ def _unverified_header(token: str) -> dict:
     A header nested deeper than the decoder's stack (``RecursionError``) is as malformed as any.
     """
     try:
-        header = json.loads(base64url_decode(token.split(".", 1)[0]))
+        header = json.loads(base64url_decode(token.partition(".")[0]))
     except (ValueError, binascii.Error, RecursionError):
         raise InvalidToken(MALFORMED) from None
     if not isinstance(header, dict):
@@ -232,7 +231,6 @@ def _claims_from_payload(payload: dict) -> TokenClaims:
         user_id=int(sub),
         email=email,
         version=version,
-        jti=jti,
         expires_at=int(payload["exp"]),
         session_id=uuid.UUID(sid),
     )

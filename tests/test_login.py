@@ -1,10 +1,12 @@
 """POST /api/auth/login/: email and password in, a signed bearer token out."""
 
 import hashlib
+import re
 
 import jwt
 import pytest
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 
 from accounts.models import LoginSession, User
 from accounts.tokens import REQUIRED_CLAIMS
@@ -68,6 +70,8 @@ def test_each_token_has_its_own_jti(api_client, admin_user):
         jwt.decode(t["access_token"], options={"verify_signature": False})["jti"] for t in tokens
     }
     assert len(ids) == 2
+    # README, "Tokens": 16 random bytes, base64url without padding.
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", jti) for jti in ids), ids
 
 
 @pytest.mark.django_db
@@ -149,3 +153,25 @@ def test_megabyte_password_is_refused_without_a_5xx(api_client, admin_user):
 @pytest.mark.django_db
 def test_login_answers_get_with_405(api_client):
     assert api_client.get(LOGIN).status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_failed_login_tells_djangos_signal_receivers_with_the_request(api_client, admin_user):
+    # Audit apps (django-axes among them) listen to user_login_failed for the client's request.
+    received = []
+
+    def receiver(sender, credentials, request, **kwargs):
+        received.append((credentials, request.META["REMOTE_ADDR"], request.path))
+
+    user_login_failed.connect(receiver)
+    try:
+        response = api_client.post(
+            LOGIN, {"email": admin_user.email, "password": "wrong"}, REMOTE_ADDR="192.0.2.8"
+        )
+    finally:
+        user_login_failed.disconnect(receiver)
+    assert response.status_code == 401
+    # Django masks the password in what it sends.
+    assert received == [
+        ({"email": admin_user.email, "password": "********************"}, "192.0.2.8", LOGIN)
+    ]

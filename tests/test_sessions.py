@@ -1,12 +1,14 @@
 """Login sessions through HTTP: refresh with rotation and reuse detection, per-device logout,
 logout everywhere, the session list, password change, expiry. (README, "Sessions".)"""
 
+import io
 import logging
 import uuid
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -189,7 +191,7 @@ def test_consumed_token_at_the_last_second_of_the_grace_window_ends_nothing(
 def _interleave(monkeypatch, between):
     """Run ``between`` right after session_refresh's first read of the session: what a
     concurrent request would do between that read and the conditional UPDATE."""
-    real = services.session_get_with_user
+    real = services.session_get_for_refresh
     calls = []
 
     def read_then_interfere(*, session_id):
@@ -199,7 +201,7 @@ def _interleave(monkeypatch, between):
             between()
         return session
 
-    monkeypatch.setattr(services, "session_get_with_user", read_then_interfere)
+    monkeypatch.setattr(services, "session_get_for_refresh", read_then_interfere)
 
 
 @pytest.mark.django_db
@@ -523,6 +525,23 @@ def test_session_list_shows_my_live_sessions_and_marks_this_one(api_client, admi
     }
     assert phone["refresh_token"] not in response.content.decode()
     assert "hash" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_sessions_started_without_a_user_agent_list_none(api_client, admin_user):
+    # Django's test client sends no User-Agent; `manage.py issue_token` has no request at all.
+    login(api_client, admin_user.email)
+    printed = io.StringIO()
+    call_command("issue_token", admin_user.email, stdout=printed)
+    response = bearer_client(printed.getvalue().strip()).get("/api/auth/sessions")
+    assert response.status_code == 200
+    body = response.json()
+    assert [(s["user_agent"], s["ip_address"], s["current"]) for s in body] == [
+        ("", None, True),
+        ("", "127.0.0.1", False),
+    ]
+    # A new session was last used when it was created, to the microsecond.
+    assert all(s["last_used_at"] == s["created_at"] for s in body), body
 
 
 @pytest.mark.django_db
