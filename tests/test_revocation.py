@@ -106,6 +106,16 @@ def test_non_admin_after_losing_staff_status_gets_403_with_a_new_token(admin_use
 
 
 @pytest.mark.django_db
+def test_a_token_issued_from_the_same_object_after_two_changes_works(admin_user):
+    # Each change moves the version on; the object carries the row's, so its new token is good.
+    admin_user.is_staff = False
+    admin_user.save()
+    admin_user.is_staff = True
+    admin_user.save()
+    assert status_with(access_token_for(admin_user)) == 200
+
+
+@pytest.mark.django_db
 def test_unrelated_save_keeps_tokens_valid(admin_user, admin_token):
     admin_user.is_superuser = True
     admin_user.save()

@@ -133,6 +133,20 @@ def test_authentication_is_one_query_of_the_session_joined_to_its_user(admin_tok
 
 
 @pytest.mark.django_db
+def test_a_refresh_is_one_read_of_the_session_joined_to_its_user_and_one_update(
+    api_client, admin_user
+):
+    pair = login(api_client, admin_user.email)
+    with CaptureQueriesContext(connection) as queries:
+        assert refresh(api_client, pair["refresh_token"]).status_code == 200
+    read, update = (query["sql"] for query in queries.captured_queries)
+    assert read.startswith("SELECT")
+    assert "JOIN" in read
+    assert "accounts_user" in read
+    assert update.startswith("UPDATE")
+
+
+@pytest.mark.django_db
 def test_consumed_token_within_the_grace_window_is_refused_without_ending_the_session(
     api_client, admin_user, now
 ):
