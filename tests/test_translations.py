@@ -28,9 +28,11 @@ KEYWORDS = {
     "npgettext_lazy": ((1, "c"), 2, 3),
 }
 # What makemessages is told to skip (README, "Languages"); Babel skips dot-folders itself.
+# mutants/ is `make mutate`'s git-ignored copy of the code, with its strings mutated.
 METHOD_MAP = [
     ("bench/**", "ignore"),
     ("tests/**", "ignore"),
+    ("mutants/**", "ignore"),
     ("staticfiles/**", "ignore"),
     ("**.py", "python"),
 ]
@@ -71,7 +73,8 @@ def test_the_extractor_sees_the_projects_marked_strings():
         "The movie catalog (admins only).",
     ):
         assert (msgid, None) in strings
-    assert not any(where.startswith(("tests/", "bench/", ".venv/")) for where in strings.values())
+    skipped = ("tests/", "bench/", "mutants/", ".venv/")
+    assert not any(where.startswith(skipped) for where in strings.values())
 
 
 def test_every_marked_string_has_a_spanish_translation():
@@ -87,7 +90,8 @@ def test_every_marked_string_has_a_spanish_translation():
         elif not all(forms if isinstance(forms, tuple) else [forms]):
             problems.append(f"{where}: {msgid!r} has no Spanish translation")
     assert problems == [], (
-        "Run `manage.py makemessages -l es --ignore=.venv --ignore=bench --ignore=tests`, "
+        "Run `manage.py makemessages -l es --ignore=.venv --ignore=bench --ignore=tests "
+        "--ignore=mutants`, "
         "translate, then `manage.py compilemessages` (README, 'Languages'):\n" + "\n".join(problems)
     )
 
