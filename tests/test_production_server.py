@@ -7,8 +7,6 @@ the rest of the suite uses.
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -18,31 +16,24 @@ from tests.helpers import (
     PASSWORD,
     PRODUCTION_ENV,
     run_manage,
-    subprocess_env,
     throwaway_postgres_database,
 )
-from tests.servers import gunicorn
+from tests.servers import GunicornServer
 
 ADMIN_EMAIL = "load@example.com"
 
 
 class Server:
-    def __init__(self, url: str, database_url: str):
-        self.url = url
+    """The gunicorn under test, with the API requests these tests send and their database."""
+
+    def __init__(self, gunicorn: GunicornServer, database_url: str):
+        self.gunicorn = gunicorn
         self.database_url = database_url
 
     def fetch(self, method: str, path: str, body=None, token: str | None = None):
         """One HTTP request; returns (status, headers, body bytes)."""
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data, headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers, error.read()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.gunicorn.fetch(method, path, body, headers, timeout=60)
 
     def request(self, method: str, path: str, body=None, token: str | None = None):
         """One JSON API request; returns (status, parsed body or None)."""
@@ -89,8 +80,8 @@ def production_server(tmp_path_factory):
             ("createsuperuser", "--noinput"),
         ):
             run_manage(*command, env=env, check=True)
-        with gunicorn(env=subprocess_env(env), log=log, workers=4, threads=4) as url:
-            yield Server(url, database_url)
+        with GunicornServer(env, log, workers=4, threads=4) as server:
+            yield Server(server, database_url)
     errors = log.read_text()
     assert "Traceback" not in errors, errors
 
