@@ -61,7 +61,8 @@ bench: $(INSTALLED)
 
 # Mutation testing of the auth code (tests/MUTATION.md): not part of `test` or CI. From scratch
 # every time; `mutmut run` sometimes stops early with exit 0, so it resumes until no mutant is left
-# unchecked, within MUTATE_SECONDS in all. Prints the score per file and the surviving mutants.
+# unchecked, within MUTATE_SECONDS in all. Prints the score per file and the surviving mutants,
+# then mutates the module-level constants that mutmut leaves alone.
 MUTATE_SECONDS ?= 1800
 MUTATE_CHILDREN ?= 2
 mutate: $(INSTALLED)
@@ -75,7 +76,11 @@ mutate: $(INSTALLED)
 		$(BIN)/mutmut results --all=true | grep -q ': not checked$$' || break; \
 		echo "==> mutmut stopped with mutants unchecked: resuming ($$attempt)"; \
 	done
-	$(BIN)/mutmut results --all=true | $(BIN)/python tools/mutation_report.py
+	@status=0; \
+	$(BIN)/mutmut results --all=true | $(BIN)/python tools/mutation_report.py || status=1; \
+	echo "==> mutate: module-level constants (tools/constant_mutants.py)"; \
+	$(BIN)/python tools/constant_mutants.py --jobs $(MUTATE_CHILDREN) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf mutants $(VENV) staticfiles .pytest_cache .ruff_cache

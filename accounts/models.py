@@ -80,13 +80,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         session of the user, however the object was loaded (README, "Sessions").
 
         The comparison is with the database row, locked for the transaction, not with what was
-        loaded: a deferred field, an admin form, a shell session and a stale copy all count.
-        The project has one database (``DATABASE_URL``), so the lock is taken there.
+        loaded: a deferred field, an admin form, a shell session, a stale copy and a new object
+        given the id of an existing user all count. The project has one database
+        (``DATABASE_URL``), so the lock is taken there; arguments are keywords only, as Django
+        asks since 5.1.
         """
         self.email = normalize_email_address(self.email)
+        if kwargs.get("update_fields") is not None:
+            # Read twice (by Django and below): an iterator would be empty the second time.
+            kwargs["update_fields"] = list(kwargs["update_fields"])
         with transaction.atomic():
             stored = None
-            if not self._state.adding:
+            if self.pk is not None:
                 stored = (
                     type(self)
                     ._default_manager.select_for_update()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -204,8 +205,9 @@ def _token_pair(
         session_id=session.pk,
         access=issue_access_token(user, session_id=session.pk),
         refresh=refresh,
-        # Positive: a session starts, or is refreshed, only while it is live at ``now``.
-        refresh_expires_in=int((session.ends_at() - now).total_seconds()),
+        # Whole seconds, rounded up: a session gets a pair only while it is live at ``now``, so
+        # this is at least 1 however little time it has left.
+        refresh_expires_in=math.ceil((session.ends_at() - now).total_seconds()),
     )
 
 

@@ -7,6 +7,7 @@
    (a benchmark-only URL, bench/urls.py)                                    goal ≥ 0.95
 3. queries per authenticated list and detail request                        goal constant, ≤ 3
 4. token verification cost per call (µs), from ``accounts.tokens``          reported
+5. the authentication class's session read per call (µs), beside a bare round trip      reported
 
 gunicorn (debug off, whitenoise, the real WSGI app) serves a freshly seeded database: a new
 PostgreSQL database (its own name, dropped at the end) on the server DATABASE_URL names, seeded
@@ -245,6 +246,26 @@ def token_verify_microseconds(user) -> dict[str, float]:
     return {"full": cold, "repeat": warm / calls * 1e6}
 
 
+def session_read_microseconds(session_id) -> dict[str, float]:
+    """The authentication class's one read per request (the session joined to its user), and a
+    bare round trip to the database (``SELECT 1``) on the same connection, in µs per call."""
+    from django.db import connection
+
+    from accounts.selectors import session_get_with_user
+
+    def round_trip():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+
+    calls = 2_000
+    read = min(
+        timeit.repeat(lambda: session_get_with_user(session_id=session_id), number=calls, repeat=3)
+    )
+    trip = min(timeit.repeat(round_trip, number=calls, repeat=3))
+    return {"read": read / calls * 1e6, "round_trip": trip / calls * 1e6}
+
+
 def session_cycle(base: str, email: str, password: str, movie_id: int) -> dict[str, float]:
     """Median milliseconds of each step of a client's session: log in (hashes the password),
     refresh (rotates the refresh token), then one authenticated request with the new token."""
@@ -460,7 +481,8 @@ def measure(database_url: str, started: float) -> dict:
     large = LARGE[vendor]
     password = secrets.token_urlsafe(16)
     admin = User.objects.create_user("bench@example.com", password, is_staff=True)
-    token = session_start(user=admin).access.value
+    pair = session_start(user=admin)
+    token = pair.access.value
     seed_movies(1, SMALL + 1)
     paths_small = request_paths(SMALL)
 
@@ -473,6 +495,7 @@ def measure(database_url: str, started: float) -> dict:
     if vendor != "postgresql":
         figures["note"] = "SQLite: large size 100 000; the 1 000 000 figures need PostgreSQL"
     figures["token_verify_us"] = token_verify_microseconds(admin)
+    figures["session_read_us"] = session_read_microseconds(pair.session_id)
     movie_id = int(paths_small["detail"].rstrip("/").rsplit("/", 1)[1])
     queries_small = queries_per_request(token, movie_id)
 
@@ -569,6 +592,13 @@ def report(figures: dict) -> None:
             "5. token verify cost per call",
             f"{figures['token_verify_us']['full']:.1f} µs full check, "
             f"{figures['token_verify_us']['repeat']:.1f} µs repeat",
+            "-",
+            True,
+        ),
+        (
+            "6. the per-request session read",
+            f"{figures['session_read_us']['read']:.0f} µs, of which a bare round trip "
+            f"(SELECT 1) is {figures['session_read_us']['round_trip']:.0f} µs",
             "-",
             True,
         ),

@@ -20,6 +20,9 @@ MAX_JSON_DEPTH = 32
 _STRINGS = re.compile(r'"[^"\\]*(?:\\.?[^"\\]*)*(?:"|\Z)', flags=re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# What a JSON escape such as \ud800 leaves when it is not half of a pair: not Unicode text, so
+# nothing downstream (hashing, the database, logs) can encode it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -29,9 +32,23 @@ def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
 
 
+def holds_lone_surrogate(value: object) -> bool:
+    """Whether a parsed JSON value has a string (or key) with a lone UTF-16 surrogate.
+
+    Recursive: call it only on a value whose depth ``json_depth_exceeds`` has bounded."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(holds_lone_surrogate(key) or holds_lone_surrogate(v) for key, v in value.items())
+    if isinstance(value, list):
+        return any(map(holds_lone_surrogate, value))
+    return False
+
+
 class BoundedJSONParser(JSONParser):
     """DRF's JSON parser, refusing with a 400 a body nested deeper than ``MAX_JSON_DEPTH``
-    before the decoder (which recurses once per level) sees it."""
+    before the decoder (which recurses once per level) sees it, and a body whose strings are
+    not Unicode text (an escaped lone surrogate such as ``"\\ud800"``)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = get_encoding(parser_context or {})
@@ -46,6 +63,10 @@ class BoundedJSONParser(JSONParser):
             )
         parse_constant = json.strict_constant if self.strict else None
         try:
-            return json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, parse_constant=parse_constant)
         except ValueError as exc:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
+        if holds_lone_surrogate(data):
+            error = "a string holds an unpaired \\ud800-\\udfff escape, which is not Unicode text"
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": error})
+        return data

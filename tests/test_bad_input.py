@@ -87,6 +87,32 @@ def test_deeply_nested_login_body_after_the_throttle_refused_is_no_server_error(
     assert "detail" in response.json()
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/auth/login/", '{"email": "a\\ud800@example.com", "password": "x"}'),
+        ("/api/auth/login/", '{"email": "admin@example.com", "password": "\\udfff"}'),
+        ("/api/auth/refresh/", '{"refresh_token": "\\ud83d"}'),
+        (LIST, '{"title": "Heat \\ud800", "year": 1995, "rating": 8.3, "category": "Crime"}'),
+        (LIST, '{"\\udc00": 1, "title": "Heat", "year": 1995, "category": "Crime"}'),
+    ],
+)
+def test_a_string_with_a_lone_surrogate_is_a_400_parse_error(admin_client, path, body):
+    # Valid JSON syntax, but not Unicode text: no hasher, database or log could encode it.
+    response = admin_client.post(path, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_surrogate_pair_escape_is_the_character_it_encodes(admin_client):
+    body = '{"title": "Heat \\ud83c\\udfac", "year": 1995, "rating": 8.3, "category": "Crime"}'
+    response = admin_client.post(LIST, body, content_type="application/json")
+    assert response.status_code == 201
+    assert response.json()["title"] == "Heat \U0001f3ac"
+
+
 # --- Numbers beyond a field's range or precision ---------------------------------------------
 
 

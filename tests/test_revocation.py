@@ -116,6 +116,29 @@ def test_a_token_issued_from_the_same_object_after_two_changes_works(admin_user)
 
 
 @pytest.mark.django_db
+def test_a_password_saved_with_update_fields_as_an_iterator_revokes(admin_user, admin_token):
+    admin_user.set_password("a-Different-passphrase-42")
+    admin_user.save(update_fields=(name for name in ["password"]))
+    assert status_with(admin_token) == 401
+    assert end_reasons(admin_user) == {EndReason.CREDENTIALS_CHANGED}
+
+
+@pytest.mark.django_db
+def test_a_new_object_saved_over_an_existing_id_ends_that_accounts_sessions(
+    api_client, admin_user, admin_token
+):
+    # Django's save() of an unsaved object whose id exists updates that row.
+    refresh_token = api_client.post(
+        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    ).json()["refresh_token"]
+    User(pk=admin_user.pk, email="intruder@example.com", is_staff=True).save()
+    assert status_with(admin_token) == 401
+    refused = api_client.post("/api/auth/refresh/", {"refresh_token": refresh_token})
+    assert refused.status_code == 401
+    assert end_reasons(admin_user) == {EndReason.CREDENTIALS_CHANGED}
+
+
+@pytest.mark.django_db
 def test_unrelated_save_keeps_tokens_valid(admin_user, admin_token):
     admin_user.is_superuser = True
     admin_user.save()

@@ -3,6 +3,7 @@ logout everywhere, the session list, password change, expiry. (README, "Sessions
 
 import io
 import logging
+import re
 import uuid
 from datetime import timedelta
 
@@ -86,6 +87,18 @@ def test_login_stores_only_what_the_columns_can_hold(
     login(api_client, admin_user.email, HTTP_X_FORWARDED_FOR=forwarded, HTTP_USER_AGENT=agent)
     session = LoginSession.objects.get()
     assert (session.ip_address, session.user_agent) == stored
+
+
+@pytest.mark.django_db
+def test_a_refresh_token_is_the_session_id_and_256_random_bits(api_client, admin_user):
+    # README, "Sessions": 32 hex digits, a dot, 32 random bytes in base64url (43 characters).
+    tokens = {login(api_client, admin_user.email)["refresh_token"] for _ in range(2)}
+    assert len(tokens) == 2
+    session_ids = {session.pk.hex for session in LoginSession.objects.all()}
+    for token in tokens:
+        session_hex, _, secret = token.partition(".")
+        assert session_hex in session_ids
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret), token
 
 
 @pytest.mark.django_db
@@ -440,6 +453,16 @@ def test_session_ends_at_its_absolute_age_whatever_the_refreshes(
     now.shift(61)
     assert me_status(pair["access_token"]) == 401
     assert refresh(api_client, pair["refresh_token"]).status_code == 401
+
+
+@pytest.mark.django_db
+def test_refresh_expires_in_rounds_up_what_is_left(api_client, admin_user, now, settings):
+    settings.JWT = {**settings.JWT, "REFRESH_TOKEN_LIFETIME": 200, "SESSION_MAX_AGE": 150}
+    pair = login(api_client, admin_user.email)
+    assert pair["refresh_expires_in"] == 150
+    now.shift(149.5)  # half a second of the session's absolute age is left
+    pair = refresh(api_client, pair["refresh_token"]).json()
+    assert pair["refresh_expires_in"] == 1
 
 
 # Logout, logout everywhere, the session list
