@@ -13,12 +13,15 @@ returns.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 import redis
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
+
+from common.errors import is_api_request, json_error
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +38,8 @@ UNAVAILABLE = _("The service is temporarily unavailable. Try again later.")
 
 def outage_response(request: HttpRequest) -> HttpResponse:
     """The 503 for a request that a dependency outage interrupted."""
-    if request.path_info.startswith("/api/"):
-        response = JsonResponse({"detail": str(UNAVAILABLE)}, status=503)
+    if is_api_request(request):
+        response = json_error(HTTPStatus.SERVICE_UNAVAILABLE, UNAVAILABLE)
     else:
         page = render_to_string("outage.html", {"message": UNAVAILABLE})
         response = HttpResponse(page, status=503)

@@ -165,6 +165,11 @@ def throwaway_postgres_database(prefix: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def override_jwt(settings, **values) -> None:
+    """Change some of the ``JWT`` settings for one test (pytest-django's ``settings`` fixture)."""
+    settings.JWT = {**settings.JWT, **values}
+
+
 def shared_redis_url() -> str:
     """The Redis that CI provides (``REDIS_URL``, else the local one); skips the test when there
     is none, except under CI, where it fails."""

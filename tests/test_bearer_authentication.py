@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from tests.helpers import bearer_client, forge_token, login_pair
+from tests.helpers import bearer_client, forge_token, login_pair, override_jwt
 
 PROTECTED = "/api/auth/me/"
 INVALID = 'Bearer realm="api", error="invalid_token", error_description="'
@@ -337,7 +337,7 @@ def test_token_is_never_echoed_in_the_response(admin_user):
 
 @pytest.mark.django_db
 def test_token_accepted_earlier_is_refused_once_it_expires(admin_user, settings):
-    settings.JWT = {**settings.JWT, "LEEWAY": 0}
+    override_jwt(settings, LEEWAY=0)
     with time_machine.travel(datetime(2030, 1, 1, 12, tzinfo=UTC), tick=False) as clock:
         token = forge_token(admin_user, exp=int(time.time()) + 3)
         assert bearer_client(token).get(PROTECTED).status_code == 200

@@ -39,6 +39,11 @@ def admin_attempt(client, email, password="wrong password", address="10.0.0.1"):
     return client.post(ADMIN_LOGIN, {"username": email, "password": password}, REMOTE_ADDR=address)
 
 
+def login_rate(settings, rate: str) -> None:
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": rate}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
 def assert_refused(response, wait=45):
     assert response.status_code == 429
     assert response["Retry-After"] == str(wait)
@@ -244,10 +249,7 @@ def test_failures_in_another_process_count_here_through_redis(
     api_client, admin_user, settings, shared_redis_cache, tmp_path
 ):
     # Both processes use day-long windows on the real clock: the other one's is not frozen.
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"login": "5/day"},
-    }
+    login_rate(settings, "5/day")
     assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.1").status_code == 200
     env = {
         **shared_redis_cache,
@@ -270,8 +272,7 @@ def test_failures_in_another_process_count_here_through_redis(
 
 @pytest.mark.django_db
 def test_a_rate_of_one_lets_the_first_attempt_through(api_client, admin_user, clock, settings):
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "1/min"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    login_rate(settings, "1/min")
     assert attempt(api_client, admin_user.email, PASSWORD, address="10.5.0.1").status_code == 200
     assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.5.0.1"))
 
@@ -306,8 +307,7 @@ class _CounterExpiringOnce:
 def test_a_counter_that_expires_mid_count_starts_again_at_one(
     api_client, admin_user, clock, settings, redis_keys, monkeypatch, kind, attempts
 ):
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "1/min"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    login_rate(settings, "1/min")
     monkeypatch.setattr(login_policy, "cache", _CounterExpiringOnce(login_policy.cache, kind))
     # Right passwords, so that only the counter under test limits. It expires at its second
     # attempt, which then counts as the first: one attempt more than the limit gets through.

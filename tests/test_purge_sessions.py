@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import LoginSession
-from tests.helpers import bearer_client, login_pair
+from tests.helpers import bearer_client, login_pair, override_jwt
 
 
 def purge(*args: str) -> str:
@@ -20,7 +20,7 @@ def purge(*args: str) -> str:
 
 @pytest.mark.django_db
 def test_purge_deletes_only_long_ended_or_expired_sessions(admin_user, settings):
-    settings.JWT = {**settings.JWT, "REFRESH_TOKEN_LIFETIME": 86400, "SESSION_MAX_AGE": 3 * 86400}
+    override_jwt(settings, REFRESH_TOKEN_LIFETIME=86400, SESSION_MAX_AGE=3 * 86400)
     start = timezone.now()
     with time_machine.travel(start - timedelta(days=40), tick=False):
         ended_long_ago = login_pair(admin_user)

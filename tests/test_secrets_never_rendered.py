@@ -9,7 +9,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.views.debug import ExceptionReporter
 
-from tests.helpers import PASSWORD, forge_token
+from tests.helpers import PASSWORD, forge_token, override_jwt
 
 CLEANSED = "********************"
 
@@ -103,7 +103,7 @@ def test_failure_inside_login_reports_no_password_and_no_secret(debug_client, ad
 def test_settings_in_an_error_report_hide_every_signing_key(debug_client, settings, monkeypatch):
     # Made up here, not written out: the report shows this file's source lines around a frame.
     new_key, old_key, db_password = (uuid.uuid4().hex for _ in range(3))
-    settings.JWT = {**settings.JWT, "SIGNING_KEYS": [("new", new_key), ("old", old_key)]}
+    override_jwt(settings, SIGNING_KEYS=[("new", new_key), ("old", old_key)])
     settings.DATABASE_URL = f"postgres://app:{db_password}@db.internal/app"
 
     def broken_list(self, request, *args, **kwargs):

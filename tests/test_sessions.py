@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import EndReason, LoginSession, User
-from tests.helpers import PASSWORD, bearer_client, forge_token, login_pair
+from tests.helpers import PASSWORD, bearer_client, forge_token, login_pair, override_jwt
 
 LOGIN = "/api/auth/login/"
 REFRESH = "/api/auth/refresh/"
@@ -257,7 +257,7 @@ def test_a_refresh_racing_a_logout_is_refused(api_client, admin_user, monkeypatc
 
 @pytest.mark.django_db
 def test_grace_window_is_configurable(api_client, admin_user, now, settings):
-    settings.JWT = {**settings.JWT, "REFRESH_REUSE_GRACE": 0}
+    override_jwt(settings, REFRESH_REUSE_GRACE=0)
     first = login(api_client, admin_user.email)
     refresh(api_client, first["refresh_token"])
     now.shift(1)
@@ -400,7 +400,7 @@ def test_a_missing_or_malformed_sid_claim_is_refused(admin_user, sid):
 
 @pytest.mark.django_db
 def test_idle_session_expires_when_not_refreshed(api_client, admin_user, now, settings):
-    settings.JWT = {**settings.JWT, "ACCESS_TOKEN_LIFETIME": 3600, "REFRESH_TOKEN_LIFETIME": 60}
+    override_jwt(settings, ACCESS_TOKEN_LIFETIME=3600, REFRESH_TOKEN_LIFETIME=60)
     pair = login(api_client, admin_user.email)
     now.shift(59)
     kept = refresh(api_client, pair["refresh_token"]).json()  # idle expiry moves to t=119
@@ -416,12 +416,9 @@ def test_idle_session_expires_when_not_refreshed(api_client, admin_user, now, se
 
 @pytest.mark.django_db
 def test_a_session_ends_at_the_very_instant_it_expires(api_client, admin_user, now, settings):
-    settings.JWT = {
-        **settings.JWT,
-        "ACCESS_TOKEN_LIFETIME": 3600,
-        "REFRESH_TOKEN_LIFETIME": 60,
-        "SESSION_MAX_AGE": 100,
-    }
+    override_jwt(
+        settings, ACCESS_TOKEN_LIFETIME=3600, REFRESH_TOKEN_LIFETIME=60, SESSION_MAX_AGE=100
+    )
     idle = login(api_client, admin_user.email)  # idle expiry at t=60
     aged = login(api_client, admin_user.email)
     now.shift(50)
@@ -439,12 +436,9 @@ def test_a_session_ends_at_the_very_instant_it_expires(api_client, admin_user, n
 def test_session_ends_at_its_absolute_age_whatever_the_refreshes(
     api_client, admin_user, now, settings
 ):
-    settings.JWT = {
-        **settings.JWT,
-        "ACCESS_TOKEN_LIFETIME": 3600,
-        "REFRESH_TOKEN_LIFETIME": 100,
-        "SESSION_MAX_AGE": 150,
-    }
+    override_jwt(
+        settings, ACCESS_TOKEN_LIFETIME=3600, REFRESH_TOKEN_LIFETIME=100, SESSION_MAX_AGE=150
+    )
     pair = login(api_client, admin_user.email)
     assert pair["refresh_expires_in"] == 100
     now.shift(90)
@@ -457,7 +451,7 @@ def test_session_ends_at_its_absolute_age_whatever_the_refreshes(
 
 @pytest.mark.django_db
 def test_refresh_expires_in_rounds_up_what_is_left(api_client, admin_user, now, settings):
-    settings.JWT = {**settings.JWT, "REFRESH_TOKEN_LIFETIME": 200, "SESSION_MAX_AGE": 150}
+    override_jwt(settings, REFRESH_TOKEN_LIFETIME=200, SESSION_MAX_AGE=150)
     pair = login(api_client, admin_user.email)
     assert pair["refresh_expires_in"] == 150
     now.shift(149.5)  # half a second of the session's absolute age is left
@@ -470,12 +464,9 @@ def test_refresh_expires_in_rounds_up_what_is_left(api_client, admin_user, now, 
 
 @pytest.mark.django_db
 def test_session_list_leaves_out_idle_and_aged_out_sessions(api_client, admin_user, now, settings):
-    settings.JWT = {
-        **settings.JWT,
-        "ACCESS_TOKEN_LIFETIME": 3600,
-        "REFRESH_TOKEN_LIFETIME": 60,
-        "SESSION_MAX_AGE": 100,
-    }
+    override_jwt(
+        settings, ACCESS_TOKEN_LIFETIME=3600, REFRESH_TOKEN_LIFETIME=60, SESSION_MAX_AGE=100
+    )
     aged = login(api_client, admin_user.email, HTTP_USER_AGENT="Aged")  # ends at t=100
     now.shift(30)
     login(api_client, admin_user.email, HTTP_USER_AGENT="Idle")  # idle from t=90

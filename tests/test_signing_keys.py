@@ -5,7 +5,7 @@ import pytest
 from django.core import checks
 from django.core.management import CommandError, call_command
 
-from tests.helpers import access_token_for, bearer_client, forge_token
+from tests.helpers import access_token_for, bearer_client, forge_token, override_jwt
 
 NEW_KEY = ("k2", "a-new-signing-key-that-is-long-enough-to-sign")
 OLD_KEY = ("k1", "the-old-signing-key-that-is-still-trusted-now")
@@ -13,7 +13,7 @@ OLD_KEY = ("k1", "the-old-signing-key-that-is-still-trusted-now")
 
 @pytest.fixture
 def rotated_keys(settings):
-    settings.JWT = {**settings.JWT, "SIGNING_KEYS": [NEW_KEY, OLD_KEY]}
+    override_jwt(settings, SIGNING_KEYS=[NEW_KEY, OLD_KEY])
 
 
 @pytest.mark.django_db
@@ -41,7 +41,7 @@ def test_token_claiming_one_kid_but_signed_with_the_other_key_is_refused(admin_u
 @pytest.mark.django_db
 def test_token_signed_with_a_retired_key_is_refused(admin_user, settings):
     token = forge_token(admin_user, kid=OLD_KEY[0], key=OLD_KEY[1])
-    settings.JWT = {**settings.JWT, "SIGNING_KEYS": [NEW_KEY]}
+    override_jwt(settings, SIGNING_KEYS=[NEW_KEY])
     response = bearer_client(token).get("/api/auth/me/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"].endswith(
@@ -55,7 +55,7 @@ def test_token_accepted_before_its_key_is_retired_is_refused_after(admin_user, s
     # A verified token is remembered; changing the settings must forget it.
     token = forge_token(admin_user, kid=OLD_KEY[0], key=OLD_KEY[1])
     assert bearer_client(token).get("/api/auth/me/").status_code == 200
-    settings.JWT = {**settings.JWT, "SIGNING_KEYS": [NEW_KEY]}
+    override_jwt(settings, SIGNING_KEYS=[NEW_KEY])
     response = bearer_client(token).get("/api/auth/me/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"].endswith(
@@ -65,7 +65,7 @@ def test_token_accepted_before_its_key_is_retired_is_refused_after(admin_user, s
 
 def _check_ids(settings, keys, debug):
     settings.DEBUG = debug
-    settings.JWT = {**settings.JWT, "SIGNING_KEYS": keys}
+    override_jwt(settings, SIGNING_KEYS=keys)
     return {(type(message), message.id) for message in checks.run_checks()}
 
 
@@ -91,6 +91,6 @@ def test_duplicate_kid_is_an_error_outside_debug(settings):
 
 def test_weak_key_stops_the_check_command(settings):
     settings.DEBUG = False
-    settings.JWT = {**settings.JWT, "SIGNING_KEYS": [("k", "tiny")]}
+    override_jwt(settings, SIGNING_KEYS=[("k", "tiny")])
     with pytest.raises(CommandError, match=r"accounts\.E002"):
         call_command("check")
