@@ -5,20 +5,23 @@ from collections import Counter
 from django.conf import settings
 from django.core import checks
 
-from common.env import MIN_SECRET_BYTES
+from common.env import secret_weakness
 
 
 @checks.register(checks.Tags.security)
 def check_signing_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    """A signing key shorter than 32 bytes or a kid named twice is an error outside debug."""
+    """A weak signing key (``common.env.secret_weakness``) or a kid named twice is an error outside
+    debug. Production settings already refuse both at start-up; this also covers settings made
+    otherwise (tests, a settings module of one's own) and warns in development."""
     level = checks.Warning if settings.DEBUG else checks.Error
     keys = settings.JWT["SIGNING_KEYS"]
     messages = []
     for kid, secret in keys:
-        if len(secret.encode()) < MIN_SECRET_BYTES:
+        weakness = secret_weakness(secret)
+        if weakness is not None:
             messages.append(
                 level(
-                    f"JWT signing key {kid!r} is shorter than {MIN_SECRET_BYTES} bytes.",
+                    f"JWT signing key {kid!r} {weakness}.",
                     hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'",  # noqa: E501
                     id="accounts.E002",
                 )

@@ -10,6 +10,9 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 MIN_SECRET_BYTES = 32
+# Django's own bar for SECRET_KEY (``check --deploy``, security.W009): 50 characters, 5 distinct.
+SECRET_KEY_MIN_CHARACTERS = 50
+MIN_DISTINCT_CHARACTERS = 5
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -66,15 +69,39 @@ def parse_signing_keys(raw: str) -> list[tuple[str, str]]:
     return keys
 
 
-def require_strong_secret(name: str, value: str) -> str:
-    """Refuse to start in production with a missing or short secret."""
+def secret_weakness(value: str, *, min_characters: int = 0) -> str | None:
+    """Why ``value`` is too weak to sign with (shorter than ``MIN_SECRET_BYTES`` bytes or
+    ``min_characters`` characters, or fewer than ``MIN_DISTINCT_CHARACTERS`` distinct ones), or
+    ``None``."""
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    if len(value) < min_characters:
+        return f"is shorter than {min_characters} characters"
+    if len(set(value)) < MIN_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_DISTINCT_CHARACTERS} distinct characters"
+    return None
+
+
+def require_strong_secret(name: str, value: str, *, min_characters: int = 0) -> str:
+    """Refuse to start in production with a missing or weak secret."""
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off.")
-    if len(value.encode()) < MIN_SECRET_BYTES:
-        raise ImproperlyConfigured(
-            f"{name} must be at least {MIN_SECRET_BYTES} bytes long when DJANGO_DEBUG is off."
-        )
+    weakness = secret_weakness(value, min_characters=min_characters)
+    if weakness is not None:
+        raise ImproperlyConfigured(f"{name} {weakness}: too weak when DJANGO_DEBUG is off.")
     return value
+
+
+def require_strong_signing_keys(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Refuse to start in production with a weak signing key or a kid named twice (which would
+    make one of the two keys unusable for verifying)."""
+    seen = set()
+    for kid, secret in keys:
+        require_strong_secret(f"JWT signing key {kid!r}", secret)
+        if kid in seen:
+            raise ImproperlyConfigured(f"JWT_SIGNING_KEYS names the kid {kid!r} twice.")
+        seen.add(kid)
+    return keys
 
 
 def local_dev_secrets(path: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from common.env import (
+    SECRET_KEY_MIN_CHARACTERS,
     env_bool,
     env_int,
     env_list,
@@ -19,6 +20,7 @@ from common.env import (
     local_dev_secrets,
     parse_signing_keys,
     require_strong_secret,
+    require_strong_signing_keys,
 )
 from common.swagger_ui import SWAGGER_UI_SETTINGS
 
@@ -35,10 +37,15 @@ if DEBUG:
     DEV_ADMIN_PASSWORD = _dev["admin_password"]
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 else:
-    SECRET_KEY = require_strong_secret("DJANGO_SECRET_KEY", env_str("DJANGO_SECRET_KEY"))
+    SECRET_KEY = require_strong_secret(
+        "DJANGO_SECRET_KEY",
+        env_str("DJANGO_SECRET_KEY"),
+        min_characters=SECRET_KEY_MIN_CHARACTERS,
+    )
     _signing_keys = env_str("JWT_SIGNING_KEYS")
     if not _signing_keys:
         raise ImproperlyConfigured("JWT_SIGNING_KEYS must be set when DJANGO_DEBUG is off.")
+    require_strong_signing_keys(parse_signing_keys(_signing_keys))
     DEV_ADMIN_PASSWORD = None
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:

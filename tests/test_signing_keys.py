@@ -75,8 +75,14 @@ def test_short_key_is_an_error_outside_debug(settings):
 
 
 def test_key_of_32_bytes_passes(settings):
-    found = _check_ids(settings, [("k", "é" * 16)], debug=False)
+    # 16 characters, 32 bytes: the length is counted in bytes.
+    found = _check_ids(settings, [("k", "éàüöñ" * 3 + "é")], debug=False)
     assert not any(check_id.startswith("accounts.") for _, check_id in found)
+
+
+def test_key_of_few_distinct_characters_is_an_error_outside_debug(settings):
+    found = _check_ids(settings, [("k", "abcd" * 16)], debug=False)
+    assert (checks.Error, "accounts.E002") in found
 
 
 def test_short_key_is_a_warning_in_debug(settings):
@@ -85,8 +91,10 @@ def test_short_key_is_a_warning_in_debug(settings):
 
 
 def test_duplicate_kid_is_an_error_outside_debug(settings):
-    found = _check_ids(settings, [("k", "x" * 40), ("k", "y" * 40)], debug=False)
-    assert (checks.Error, "accounts.E003") in found
+    found = _check_ids(settings, [("k", "abcdefgh" * 5), ("k", "ijklmnop" * 5)], debug=False)
+    assert found & {(checks.Error, "accounts.E002"), (checks.Error, "accounts.E003")} == {
+        (checks.Error, "accounts.E003")
+    }
 
 
 def test_weak_key_stops_the_check_command(settings):

@@ -34,8 +34,8 @@ from tests.servers import HAPROXY, RedisServer, free_port, gunicorn, haproxy
 
 ADMIN_EMAIL = "balanced@example.com"
 LOGIN_RATE = 6
-OLD_KEY = "old:" + "o" * 40
-NEW_KEY = "new:" + "n" * 40
+OLD_KEY = "old:" + "old-signing-key-" * 3
+NEW_KEY = "new:" + "new-signing-key-" * 3
 SAMPLE_CONFIG = PROJECT_DIR / "deploy" / "haproxy.cfg"
 
 
