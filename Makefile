@@ -51,7 +51,7 @@ test: lint schema
 serve: $(INSTALLED)
 	DJANGO_DEBUG=false $(BIN)/python manage.py check --deploy
 	DJANGO_DEBUG=false $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DJANGO_DEBUG=false $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=false DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=false WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/gunicorn config.wsgi \
 		--bind $(BIND) --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 

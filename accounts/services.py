@@ -174,13 +174,19 @@ def user_sessions_end(*, user: User, reason: EndReason, keep: uuid.UUID | None =
     do). When one is kept, its access tokens must go on working, so the version stays.
     """
     sessions = LoginSession.objects.filter(user_id=user.pk)
+    # All or nothing: a connection lost half-way must not leave the user's tokens revoked but
+    # their sessions (and so their refresh tokens) running.
+    with transaction.atomic():
+        if keep is None:
+            users = User._default_manager.filter(pk=user.pk)
+            users.update(token_version=F("token_version") + 1)
+            version = users.values_list("token_version", flat=True).get()
+        else:
+            sessions = sessions.exclude(pk=keep)
+        ended = sessions_end(sessions=sessions, reason=reason)
     if keep is None:
-        users = User._default_manager.filter(pk=user.pk)
-        users.update(token_version=F("token_version") + 1)
-        user.token_version = users.values_list("token_version", flat=True).get()
-    else:
-        sessions = sessions.exclude(pk=keep)
-    return sessions_end(sessions=sessions, reason=reason)
+        user.token_version = version
+    return ended
 
 
 def user_password_change(*, user: User, new_password: str, keep: uuid.UUID) -> None:

@@ -1,6 +1,7 @@
 import re
 import uuid
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -130,8 +131,13 @@ class LoginView(PublicTokenView):
         login_policy_check(request, data.get("email") if hasattr(data, "get") else None)
         serializer = LoginSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        pair = token_obtain(request=request, **serializer.validated_data)
-        login_policy_record(request, serializer.validated_data["email"], success=pair is not None)
+        # The new session is kept only once the attempt is recorded: a cache that fails in
+        # between (a 503) leaves no session whose tokens the client never received.
+        with transaction.atomic():
+            pair = token_obtain(request=request, **serializer.validated_data)
+            login_policy_record(
+                request, serializer.validated_data["email"], success=pair is not None
+            )
         if pair is None:
             raise AuthenticationFailed(_("The email or password is incorrect."))
         return token_pair_response(pair)
@@ -168,6 +174,7 @@ class RefreshView(PublicTokenView):
                 ],
             ),
             429: THROTTLED,
+            503: SERVICE_UNAVAILABLE,
         },
         examples=[
             OpenApiExample(
@@ -304,6 +311,7 @@ class PasswordChangeView(APIView):
             ),
             **AUTHENTICATED,
             429: THROTTLED,
+            503: SERVICE_UNAVAILABLE,
         },
         examples=[
             OpenApiExample(

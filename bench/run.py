@@ -105,6 +105,8 @@ def configure_environment(database_url: str) -> None:
             # The session cycle logs in over and over from one address.
             "LOGIN_THROTTLE_RATE": "100000/min",
             "REFRESH_THROTTLE_RATE": "100000/min",
+            # Loading and vacuuming a million rows takes longer than a request may.
+            "DATABASE_STATEMENT_TIMEOUT": "0",
         }
     )
     os.environ.pop("REDIS_URL", None)

@@ -65,7 +65,9 @@ def _database_answers() -> bool:
 
 def _cache_answers() -> bool:
     try:
-        cache.get("healthz-probe")
+        # A write: a cache that answers reads but refuses writes (out of memory, a read-only
+        # replica) cannot count a login, so it does not answer for the login policy either.
+        cache.set("healthz-probe", 1, timeout=60)
     except Exception as error:  # any backend's own error: a probe reports, it does not crash
         logger.warning("Health check: the cache did not answer (%s)", type(error).__name__)
         return False

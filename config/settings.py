@@ -111,8 +111,23 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # An unreachable database fails a request in ~2 s (a 503), not after the OS's TCP timeout.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    _statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 5)
+    for _option, _value in {
+        # An unreachable database fails a request in ~2 s (a 503), not after the OS's TCP timeout.
+        "connect_timeout": 2,
+        # A statement the server does not finish in time (a lock held elsewhere, a runaway plan)
+        # is cancelled there: an OperationalError, so a 503, not a worker stuck until gunicorn
+        # kills it. 0 turns it off (a long migration: README, "Deploy").
+        "options": f"-c statement_timeout={_statement_timeout}s",
+        # A kept connection whose server host died or became unreachable is found dead in about
+        # ten seconds, not after the kernel's minutes of retransmissions.
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
+        "tcp_user_timeout": 10_000,
+    }.items():
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _value)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -112,13 +112,16 @@ class TcpProxy:
 
     ``cut()`` drops every open connection and refuses new ones, as a stopped server does;
     ``cut(stall=True)`` instead accepts new connections and never answers, as an unreachable
-    host does. ``restore()`` forwards again, on the same port.
+    host does; ``cut_on(pattern)`` cuts when a client sends ``pattern``, before it reaches the
+    server (a connection lost in the middle of a request's work). ``restore()`` forwards again,
+    on the same port.
     """
 
     def __init__(self, upstream: tuple[str, int] = POSTGRES_ADDRESS):
         self.upstream = upstream
         self.port = free_port()
         self.stalled = False
+        self.trigger: bytes | None = None
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -146,12 +149,18 @@ class TcpProxy:
             upstream.settimeout(None)
             with self._lock:
                 self._open.add(upstream)
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+            for source, target, watched in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, watched), daemon=True
+                ).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, watched: bool) -> None:
         try:
             while data := source.recv(65536):
+                if watched and self.trigger is not None and self.trigger in data:
+                    self.trigger = None
+                    self.cut()
+                    return
                 target.sendall(data)
         except OSError:
             pass
@@ -177,8 +186,12 @@ class TcpProxy:
             self._listener = None
         self._drop_all()
 
+    def cut_on(self, pattern: bytes) -> None:
+        self.trigger = pattern
+
     def restore(self) -> None:
         self.stalled = False
+        self.trigger = None
         self._drop_all()  # connections held by a stall
         if self._listener is None:
             self._listen()

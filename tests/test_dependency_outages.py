@@ -13,14 +13,18 @@ import urllib.parse
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 
+import psycopg
 import pytest
+import redis
 
+from accounts.login_policy import KNOWN_ADDRESS_SECONDS
 from tests.helpers import PASSWORD, PRODUCTION_ENV, run_manage, throwaway_postgres_database
 from tests.servers import GunicornServer, RedisServer, TcpProxy, unreachable_redis_cache
 
 ADMIN_EMAIL = "outage@example.com"
 # What "answered quickly" means: the connect timeout (2 s) plus the request's own work.
 PROMPT = 2.5
+STATEMENT_TIMEOUT = 1  # seconds (DATABASE_STATEMENT_TIMEOUT, 5 by default)
 
 
 UNAVAILABLE = {"detail": "The service is temporarily unavailable. Try again later."}
@@ -51,6 +55,8 @@ class Stack:
     server: GunicornServer
     database: TcpProxy
     cache: RedisServer
+    cache_link: TcpProxy  # what the server reaches Redis through
+    database_url: str  # the database itself, not through the proxy
 
     def call(self, method, path, body=None, token=None, headers=None):
         """One request; returns (status, headers, body, seconds taken)."""
@@ -68,9 +74,12 @@ class Stack:
         return status, json.loads(raw)
 
     def token(self) -> str:
+        return self.pair()["access_token"]
+
+    def pair(self) -> dict:
         status, body = self.login()
         assert status == 200, body
-        return body["access_token"]
+        return body
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +89,19 @@ def stack(tmp_path_factory):
         throwaway_postgres_database("movies_faults") as database_url,
         TcpProxy() as proxy,
         RedisServer(folder) as cache,
+        TcpProxy(("127.0.0.1", cache.port)) as cache_link,
     ):
         env = {
             **PRODUCTION_ENV,
             "DATABASE_URL": database_url,
-            "REDIS_URL": cache.url,
+            "REDIS_URL": f"redis://127.0.0.1:{cache_link.port}/0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_HTTPS": "false",
             "DJANGO_STATIC_ROOT": str(folder / "static"),
             "DJANGO_SUPERUSER_EMAIL": ADMIN_EMAIL,
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
             "LOGIN_THROTTLE_RATE": "1000/min",
+            "DATABASE_STATEMENT_TIMEOUT": str(STATEMENT_TIMEOUT),
         }
         for command in (
             ("migrate", "--noinput", "-v", "0"),
@@ -101,7 +112,7 @@ def stack(tmp_path_factory):
         through_proxy = database_url.replace(":5432/", f":{proxy.port}/")
         log = folder / "gunicorn.log"
         with GunicornServer({**env, "DATABASE_URL": through_proxy}, log) as server:
-            yield Stack(server, proxy, cache)
+            yield Stack(server, proxy, cache, cache_link, database_url)
             pid = server.process.pid
         # Only the middleware's warnings: no request crashed, nothing was restarted.
         errors = log.read_text()
@@ -213,6 +224,20 @@ def test_a_database_that_accepts_but_never_answers_is_503_within_the_connect_tim
     assert stack.call("GET", "/api/movies/", token=token)[0] == 200
 
 
+def test_a_statement_stuck_behind_a_lock_is_cancelled_and_answered_503(stack):
+    token = stack.token()
+    with psycopg.connect(stack.database_url) as holder:
+        # Another client holds the catalog locked, as a long migration or a stuck job would.
+        holder.execute("LOCK TABLE movies_movie IN ACCESS EXCLUSIVE MODE")
+        status, headers, raw, seconds = stack.call("GET", "/api/movies/", token=token)
+        assert seconds >= STATEMENT_TIMEOUT
+        assert_unavailable_json(status, headers, raw, seconds)
+        # Only what waits on the lock is refused: the token's session read did not.
+        assert stack.call("GET", "/api/auth/me/", token=token)[0] == 200
+        holder.rollback()
+    assert stack.call("GET", "/api/movies/", token=token)[0] == 200
+
+
 def test_cache_outage_refuses_logins_with_503_and_keeps_reads_working(stack):
     token = stack.token()
     csrf = _admin_login_form(stack)
@@ -239,3 +264,107 @@ def test_cache_outage_refuses_logins_with_503_and_keeps_reads_working(stack):
     assert stack.login()[0] == 200
     status, _, raw, _ = stack.call("GET", "/healthz")
     assert (status, json.loads(raw)["status"]) == (200, "ok")
+
+
+# Redis commands that make it refuse writes while still answering, and undo that.
+REDIS_REFUSING_WRITES = {
+    "out of memory": (("CONFIG", "SET", "maxmemory", "1"), ("CONFIG", "SET", "maxmemory", "0")),
+    "read-only replica": (("REPLICAOF", "127.0.0.1", "1"), ("REPLICAOF", "NO", "ONE")),
+}
+
+
+@pytest.mark.parametrize("fault", REDIS_REFUSING_WRITES)
+def test_a_cache_that_answers_but_refuses_writes_is_an_outage_too(stack, fault):
+    refuse, undo = REDIS_REFUSING_WRITES[fault]
+    token = stack.token()
+    cache = redis.Redis.from_url(stack.cache.url)
+    cache.execute_command(*refuse)
+    try:
+        status, _, raw, _ = stack.call("GET", "/healthz")
+        assert (status, json.loads(raw)) == (
+            200,
+            {"status": "degraded", "database": "ok", "cache": "unavailable"},
+        )
+        assert_unavailable_json(
+            *stack.call("POST", "/api/auth/login/", {"email": ADMIN_EMAIL, "password": PASSWORD})
+        )
+        assert stack.call("GET", "/api/movies/", token=token)[0] == 200
+    finally:
+        cache.execute_command(*undo)
+    assert stack.login()[0] == 200
+
+
+def _reconnect_workers(stack) -> None:
+    """Drop every kept database connection; each worker opens a new one on its next request."""
+    stack.database.cut()
+    stack.database.restore()
+
+
+def test_a_database_that_refuses_writes_is_503_for_writes_while_reads_work(stack):
+    token = stack.token()
+    name = stack.database_url.rsplit("/", 1)[1]
+    with psycopg.connect(stack.database_url, autocommit=True) as admin:
+        # As a standby does, or a primary after `default_transaction_read_only`.
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        _reconnect_workers(stack)
+        try:
+            movie = {"title": "Heat", "year": 1995, "rating": 8.3, "category": "Crime"}
+            assert_unavailable_json(*stack.call("POST", "/api/movies/", movie, token=token))
+            assert_unavailable_json(
+                *stack.call(
+                    "POST", "/api/auth/login/", {"email": ADMIN_EMAIL, "password": PASSWORD}
+                )
+            )
+            assert stack.call("GET", "/api/movies/", token=token)[0] == 200
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+    _reconnect_workers(stack)
+    assert stack.login()[0] == 200
+
+
+def test_a_path_cannot_forge_a_line_of_the_outage_log(stack):
+    token = stack.token()
+    stack.database.cut()
+    try:
+        status = stack.call("GET", "/api/movies/%0aFORGED%20CRITICAL%20line/", token=token)[0]
+    finally:
+        stack.database.restore()
+    assert status == 503
+    log = stack.server.log.read_text()
+    assert "/api/movies/\\nFORGED CRITICAL line/: dependency unavailable" in log
+    assert not any(line.startswith("FORGED") for line in log.splitlines())
+
+
+def test_logout_everywhere_cut_half_way_changes_nothing(stack):
+    mine, other = stack.pair(), stack.pair()
+    token = mine["access_token"]
+    # The first statement (the user's token version) goes through; the connection is lost
+    # before the sessions are ended.
+    stack.database.cut_on(b'UPDATE "accounts_loginsession" SET "ended_at"')
+    try:
+        assert_unavailable_json(*stack.call("POST", "/api/auth/logout/all/", token=token))
+    finally:
+        stack.database.restore()
+    # All or nothing: nothing happened, so the client's retry is what logs out everywhere.
+    assert stack.call("GET", "/api/auth/me/", token=token)[0] == 200
+    assert stack.call("POST", "/api/auth/logout/all/", token=token)[0] == 204
+    refresh = {"refresh_token": other["refresh_token"]}
+    assert stack.call("POST", "/api/auth/refresh/", refresh)[0] == 401
+    assert stack.call("GET", "/api/auth/me/", token=other["access_token"])[0] == 401
+
+
+def test_a_login_the_cache_fails_half_way_leaves_no_session(stack):
+    token = stack.token()
+    _, _, raw, _ = stack.call("GET", "/api/auth/sessions/", token=token)
+    before = {session["id"] for session in json.loads(raw)}
+    # The password is checked and the session written; the connection to Redis is lost as the
+    # success is recorded (the known-address mark, kept for 30 days).
+    stack.cache_link.cut_on(b"EX\r\n$7\r\n%d" % KNOWN_ADDRESS_SECONDS)
+    try:
+        assert_unavailable_json(
+            *stack.call("POST", "/api/auth/login/", {"email": ADMIN_EMAIL, "password": PASSWORD})
+        )
+    finally:
+        stack.cache_link.restore()
+    _, _, raw, _ = stack.call("GET", "/api/auth/sessions/", token=token)
+    assert {session["id"] for session in json.loads(raw)} == before
