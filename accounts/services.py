@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import USER_AGENT_LENGTH, EndReason, LoginSession, User
+from accounts.models import CREDENTIAL_FIELDS, USER_AGENT_LENGTH, EndReason, LoginSession, User
 from accounts.selectors import session_get_for_refresh
 from accounts.tokens import (
     AccessToken,
@@ -68,9 +68,32 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> TokenPai
     if user is None:
         logger.info("Login failed for %r", email)
         return None
-    pair = session_start(user=user, request=request)
+    with transaction.atomic():
+        pair = session_start(user=user, request=request)
+        if not _credentials_still_those_checked(user):
+            # The password (or email, or access) changed while it was being checked: that change
+            # ended every session, and must end this one too, so it is not kept.
+            transaction.set_rollback(True)
+            logger.info("Login failed for %r: its credentials changed meanwhile", email)
+            return None
     logger.info("Login succeeded for user %s", user.pk)
     return pair
+
+
+def _credentials_still_those_checked(user: User) -> bool:
+    """Whether ``user``'s row still holds what ``authenticate`` checked.
+
+    Read after the new session is written, with the row locked: a change committed meanwhile is
+    seen here, and one not yet committed waits for this transaction to end, then ends the new
+    session with every other one.
+    """
+    current = (
+        User._default_manager.select_for_update()
+        .filter(pk=user.pk)
+        .values(*CREDENTIAL_FIELDS, "token_version")
+        .first()
+    )
+    return current is not None and all(getattr(user, name) == current[name] for name in current)
 
 
 def session_start(*, user: User, request: HttpRequest | None = None) -> TokenPair:

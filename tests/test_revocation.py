@@ -304,3 +304,51 @@ def test_saved_email_is_trimmed_and_lower_cased(admin_user, api_client):
         "/api/auth/login/", {"email": "new.address@example.com", "password": PASSWORD}
     )
     assert response.status_code == 200
+
+
+class ChangedWhileCheckingHasher(QuickPBKDF2PasswordHasher):
+    """Runs ``meanwhile`` once, after checking a password and before the login goes on: what a
+    credential change that commits while a login is hashing looks like to that login."""
+
+    algorithm = "pbkdf2_sha256_changed_while_checking"
+    meanwhile = None
+
+    def verify(self, password, encoded):
+        matches = super().verify(password, encoded)
+        change, type(self).meanwhile = type(self).meanwhile, None
+        if change is not None:
+            change()
+        return matches
+
+
+def _set_new_password(user):
+    user.set_password("a-new-password-after-a-leak-42")
+    user.save()
+
+
+def _deactivate(user):
+    user.is_active = False
+    user.save()
+
+
+def _log_out_everywhere(user):
+    bearer_client(access_token_for(user)).post("/api/auth/logout/all/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", [_set_new_password, _deactivate, _log_out_everywhere])
+def test_a_login_racing_a_credential_change_gets_no_session(
+    settings, api_client, admin_user, change
+):
+    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
+    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
+    ChangedWhileCheckingHasher.meanwhile = lambda: change(User.objects.get(pk=admin_user.pk))
+
+    response = api_client.post(
+        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    )
+
+    assert ChangedWhileCheckingHasher.meanwhile is None  # the change did run
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The email or password is incorrect."}
+    assert not LoginSession.objects.filter(user=admin_user, ended_at__isnull=True).exists()
