@@ -24,6 +24,7 @@ from functools import cached_property
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
+from django.db import connections, router
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -160,13 +161,29 @@ class Keyset:
             values = payload["v"]
             if not isinstance(values, list) or len(values) != len(self.fields):
                 raise ValueError
-            if any(isinstance(value, str) and "\x00" in value for value in values):
+            if not all(isinstance(value, str) for value in values):
+                raise ValueError  # encode() writes every value as text
+            text = "".join(values)
+            if "\x00" in text:
                 raise ValueError  # no database text holds NUL; PostgreSQL refuses to compare it
+            text.encode()  # a lone surrogate is no storable text: UnicodeEncodeError, a ValueError
             # The field's own rules (NUL characters, lengths, ranges): a cursor holds stored values.
             position = [
                 field.clean(value, None) for field, value in zip(self.fields, values, strict=True)
             ]
-        except (ValueError, TypeError, KeyError, binascii.Error, DjangoValidationError):
+            # As the query will: a date the database cannot hold in its time zone fails here.
+            connection = connections[router.db_for_read(self.model)]
+            for field, value in zip(self.fields, position, strict=True):
+                field.get_db_prep_value(value, connection)
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            binascii.Error,
+            DjangoValidationError,
+            OverflowError,  # a number or a date out of Python's range
+            RecursionError,  # JSON nested too deep to decode
+        ):
             raise NotFound(INVALID_CURSOR) from None
         if any(value is None for value in position):
             raise NotFound(INVALID_CURSOR)

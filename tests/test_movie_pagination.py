@@ -193,6 +193,45 @@ def test_out_of_range_cursor_values_are_answered_not_crashed(admin_client, many_
     assert response.status_code in (200, 404)
 
 
+def _raw_cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("ordering", "payload"),
+    [
+        ("title", '{"o":["title","id"],"v":["Alien",1e999],"b":false}'),
+        ("title", '{"o":["title","id"],"v":["Alien","1e999"],"b":false}'),
+        ("title", '{"o":["title","id"],"v":["Alien",1.5],"b":false}'),
+        ("title", '{"o":["title","id"],"v":["\\ud800","1"],"b":false}'),
+        ("title", '{"o":["title","id"],"v":["\\udfff\\ud800","1"],"b":false}'),
+        ("title", "[" * 100_000),
+        ("title", '{"o":' * 100_000),
+        ("year", '{"o":["year","id"],"v":["1e999","1"],"b":false}'),
+        ("rating", '{"o":["rating","id"],"v":["NaN","1"],"b":false}'),
+        ("rating", '{"o":["rating","id"],"v":["1e999","1"],"b":false}'),
+        ("created_at", '{"o":["created_at","id"],"v":["99999-01-01T00:00:00","1"],"b":false}'),
+    ],
+)
+def test_a_tampered_cursor_is_a_404_never_a_5xx(admin_client, many_ties, ordering, payload):
+    response = admin_client.get(LIST, {"ordering": ordering, "cursor": _raw_cursor(payload)})
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "Invalid cursor: use a next or previous link of this list as it is."
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_cursor_at_the_edge_of_time_is_answered_not_crashed(admin_client, many_ties, moment):
+    # Past the range of the database's time zone (SQLite's, here UTC) it names no position.
+    payload = json.dumps({"o": ["created_at", "id"], "v": [moment, "1"], "b": False})
+    response = admin_client.get(LIST, {"ordering": "created_at", "cursor": _raw_cursor(payload)})
+    assert response.status_code in (200, 404)
+    assert response["Content-Type"] == "application/json"
+
+
 @pytest.mark.django_db
 def test_with_a_cursor_the_page_number_is_not_read(admin_client, many_ties):
     # Both parameters are in the schema with nothing tying them; the cursor decides.
