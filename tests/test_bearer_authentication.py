@@ -70,6 +70,8 @@ MALFORMED = "The token is malformed."
         ("Bearer " + "a" * 10_000, "The token is too long."),
         ("Bearer ...", MALFORMED),
         ("Bearer eyJhbGciOiJIUzI1NiJ9.e30", "The token signature is invalid."),
+        ("", USE_BEARER),
+        ("   ", USE_BEARER),
     ],
     ids=[
         "basic",
@@ -81,6 +83,8 @@ MALFORMED = "The token is malformed."
         "10kB",
         "dots",
         "two-segments",
+        "empty",
+        "blank",
     ],
 )
 def test_malformed_authorization_header_is_401(header, reason):
@@ -92,6 +96,40 @@ def test_malformed_authorization_header_is_401(header, reason):
 def test_valid_token_under_another_scheme_word_is_refused(admin_token, scheme):
     # The token itself would pass: only the scheme word is wrong.
     assert_invalid_token(with_header(f"{scheme} {admin_token}").get(PROTECTED), USE_BEARER)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "spacing",
+    [
+        "Bearer\t{}",
+        "Bearer  {}",
+        "Bearer {} ",
+        "Bearer {}\t",
+        "Bearer\x0b{}",
+        "Bearer\x0c{}",
+        " Bearer {}",
+    ],
+    ids=[
+        "tab",
+        "two-spaces",
+        "trailing-space",
+        "trailing-tab",
+        "vertical-tab",
+        "form-feed",
+        "leading",
+    ],
+)
+def test_a_valid_token_is_refused_unless_one_space_follows_the_scheme(admin_token, spacing):
+    # Exactly "Bearer <token>" (DESIGN.md). RFC 6750 §2.1 never allows a tab or other whitespace
+    # there; it would allow more spaces, which the contract's "exactly" does not.
+    assert_invalid_token(with_header(spacing.format(admin_token)).get(PROTECTED), USE_BEARER)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_scheme_word_is_case_insensitive(admin_token, scheme):
+    assert with_header(f"{scheme} {admin_token}").get(PROTECTED).status_code == 200
 
 
 @pytest.mark.django_db
