@@ -34,7 +34,7 @@ from rest_framework.views import exception_handler
 API_PREFIX = "/api/"
 # Headers an error keeps when its body is replaced: they tell the client what to do next.
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary", "Content-Language")
-_TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+_TOO_MANY = (TooManyFieldsSent, TooManyFilesSent)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -43,17 +43,26 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+# More query parameters or form fields than DATA_UPLOAD_MAX_NUMBER_FIELDS (or files than
+# DATA_UPLOAD_MAX_NUMBER_FILES): the request is refused whatever its size, so a 400, not a 413.
+TOO_MANY_FIELDS = _("Too many query parameters or form fields.")
+
+
 # The message for each status when nothing more specific is known: DRF's own where it has one.
 _DETAILS = {
     HTTPStatus.BAD_REQUEST: _("Bad request."),
     HTTPStatus.UNAUTHORIZED: exceptions.NotAuthenticated.default_detail,
     HTTPStatus.FORBIDDEN: exceptions.PermissionDenied.default_detail,
     HTTPStatus.NOT_FOUND: exceptions.NotFound.default_detail,
+    HTTPStatus.METHOD_NOT_ALLOWED: _("Method not allowed."),
     HTTPStatus.NOT_ACCEPTABLE: exceptions.NotAcceptable.default_detail,
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: PayloadTooLarge.default_detail,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: _("Unsupported media type."),
     HTTPStatus.TOO_MANY_REQUESTS: exceptions.Throttled.default_detail,
     HTTPStatus.INTERNAL_SERVER_ERROR: exceptions.APIException.default_detail,
 }
+# Any other status: still a sentence in the request's language, not an English status phrase.
+_OTHER_STATUS = _("The request failed (HTTP status %(status)d).")
 
 
 def is_api_request(request: HttpRequest) -> bool:
@@ -63,7 +72,7 @@ def is_api_request(request: HttpRequest) -> bool:
 def json_error(status: int, detail: str | None = None) -> JsonResponse:
     """DRF's error shape, ``{"detail": ...}``, for ``status``."""
     if detail is None:
-        detail = _DETAILS.get(status) or HTTPStatus(status).phrase
+        detail = _DETAILS.get(status) or _OTHER_STATUS % {"status": status}
     return JsonResponse({"detail": str(detail)}, status=status)
 
 
@@ -75,15 +84,20 @@ def api_exception_handler(exc: Exception, context: dict):
         logging.getLogger(f"django.security.{type(exc).__name__}").warning(
             "%s: %s", exc, getattr(request, "path", ""), extra={"request": request}
         )
-        exc = PayloadTooLarge() if isinstance(exc, _TOO_LARGE) else exceptions.ParseError()
+        if isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge()
+        else:
+            exc = exceptions.ParseError(TOO_MANY_FIELDS if isinstance(exc, _TOO_MANY) else None)
     return exception_handler(exc, context)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not is_api_request(request):
         return defaults.bad_request(request, exception)
-    if isinstance(exception, _TOO_LARGE):
+    if isinstance(exception, RequestDataTooBig):
         return json_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exception, _TOO_MANY):
+        return json_error(HTTPStatus.BAD_REQUEST, TOO_MANY_FIELDS)
     return json_error(HTTPStatus.BAD_REQUEST)
 
 

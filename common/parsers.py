@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from itertools import accumulate
+from json import JSONDecodeError
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ParseError
@@ -54,8 +55,10 @@ class BoundedJSONParser(JSONParser):
         encoding = get_encoding(parser_context or {})
         try:
             text = codecs.getreader(encoding)(stream).read()
-        except ValueError as exc:  # UnicodeDecodeError included
-            raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
+        except ValueError:  # UnicodeDecodeError included
+            raise ParseError(
+                _("JSON parse error - the body is not %(encoding)s text.") % {"encoding": encoding}
+            ) from None
         if json_depth_exceeds(text):
             raise ParseError(
                 _("JSON parse error - nested deeper than %(limit)d levels.")
@@ -64,9 +67,21 @@ class BoundedJSONParser(JSONParser):
         parse_constant = json.strict_constant if self.strict else None
         try:
             data = json.loads(text, parse_constant=parse_constant)
-        except ValueError as exc:
-            raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
+        except JSONDecodeError as exc:
+            # The decoder's own words are English: say where, in the request's language.
+            raise ParseError(
+                _("JSON parse error - invalid JSON at line %(line)d, column %(column)d.")
+                % {"line": exc.lineno, "column": exc.colno}
+            ) from None
+        except ValueError:  # NaN or Infinity, an integer of thousands of digits
+            raise ParseError(
+                _("JSON parse error - a number is not finite or has too many digits.")
+            ) from None
         if holds_lone_surrogate(data):
-            error = "a string holds an unpaired \\ud800-\\udfff escape, which is not Unicode text"
-            raise ParseError(_("JSON parse error - %(error)s") % {"error": error})
+            raise ParseError(
+                _(
+                    "JSON parse error - a string holds an unpaired \\ud800-\\udfff escape, which "
+                    "is not Unicode text."
+                )
+            )
         return data

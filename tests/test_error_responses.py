@@ -86,6 +86,21 @@ def test_body_over_the_upload_limit_is_a_json_413(client_for, settings, debug, a
 
 @pytest.mark.django_db
 @DEBUG_OFF_AND_ON
+@pytest.mark.parametrize(
+    ("method", "path"), [("get", "/api/movies/"), ("post", "/api/auth/login/")]
+)
+def test_too_many_query_parameters_is_a_json_400_saying_so(
+    client_for, debug, admin_token, method, path
+):
+    query = "&".join(f"f{number}=1" for number in range(1_001))  # Django's limit is 1000
+    response = getattr(client_for(debug), method)(
+        f"{path}?{query}", HTTP_AUTHORIZATION=f"Bearer {admin_token}"
+    )
+    assert_json_detail(response, 400, "Too many query parameters or form fields.")
+
+
+@pytest.mark.django_db
+@DEBUG_OFF_AND_ON
 def test_malformed_json_is_a_json_400(client_for, debug):
     response = client_for(debug).post("/api/auth/login/", "{", content_type="application/json")
     assert_json_detail(response, 400)

@@ -36,6 +36,38 @@ def test_a_validation_error_is_spanish_and_english_stays_the_default(admin_clien
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"title": }', "JSON no válido en la línea 1, columna 11."),
+        (b'{\n  "title": "Heat",\n}', "JSON no válido en la línea 3, columna 1."),
+        (b'{"title": "\xff"}', "el cuerpo no es texto utf-8."),
+        (b'{"rating": NaN}', "un número no es finito o tiene demasiadas cifras."),
+        (b'{"year": ' + b"9" * 5000 + b"}", "un número no es finito o tiene demasiadas cifras."),
+        (
+            b'{"title": "\\ud800"}',
+            "una cadena contiene un escape \\ud800-\\udfff sin pareja, que no es texto Unicode.",
+        ),
+    ],
+    ids=["syntax", "syntax-line-3", "not-utf-8", "nan", "5000-digits", "lone-surrogate"],
+)
+def test_a_body_that_is_not_json_is_a_spanish_400_in_the_projects_words(
+    admin_client, body, message
+):
+    response = spanish(admin_client).post(MOVIES, body, content_type="application/json")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": f"Error de análisis JSON - {message}"},
+    )
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/", "/api/schema/"])
+def test_a_method_not_allowed_outside_the_viewsets_is_spanish_too(api_client, path):
+    response = spanish(api_client).post(path)
+    assert (response.status_code, response.json()) == (405, {"detail": "Método no permitido."})
+
+
+@pytest.mark.django_db
 def test_a_language_not_offered_falls_back_to_english(admin_client):
     response = admin_client.post(MOVIES, {}, format="json", HTTP_ACCEPT_LANGUAGE="de, fr;q=0.8")
     assert response.json()["title"] == ["This field is required."]
