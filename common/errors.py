@@ -66,7 +66,8 @@ _OTHER_STATUS = _("The request failed (HTTP status %(status)d).")
 
 
 def is_api_request(request: HttpRequest) -> bool:
-    return request.path_info.startswith(API_PREFIX)
+    path = request.path_info
+    return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
 
 
 def json_error(status: int, detail: str | None = None) -> JsonResponse:

@@ -33,7 +33,9 @@ def client_for(settings):
 
 @pytest.mark.django_db
 @DEBUG_OFF_AND_ON
-@pytest.mark.parametrize("path", ["/api/nope/", "/api/", "/api/movies/1/extra/", "/api/auth/"])
+@pytest.mark.parametrize(
+    "path", ["/api/nope/", "/api/", "/api", "/api/movies/1/extra/", "/api/auth/"]
+)
 def test_unknown_path_under_api_is_a_json_404(client_for, debug, path):
     assert_json_detail(client_for(debug).get(path), 404, "Not found.")
 

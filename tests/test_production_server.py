@@ -102,6 +102,21 @@ def test_production_server_serves_admin_and_docs_assets(production_server):
     assert production_server.fetch("GET", bundle)[0] == 200
 
 
+def test_long_requests_reach_the_api_and_get_its_json_answer(production_server):
+    # Past gunicorn's own default limits (a 4094-byte request line, an 8190-byte header), which
+    # it would refuse with a plain-text page before Django sees them (gunicorn.conf.py).
+    token = production_server.login()
+    status, headers, raw = production_server.fetch(
+        "GET", "/api/movies/?search=" + "x" * 5_000, token=token
+    )
+    assert (status, headers["Content-Type"]) == (400, "application/json")
+    assert list(json.loads(raw)) == ["search"]
+
+    status, headers, raw = production_server.fetch("GET", "/api/auth/me/", token="a" * 9_000)
+    assert (status, json.loads(raw)) == (401, {"detail": "The token is too long."})
+    assert headers["WWW-Authenticate"].endswith('error_description="The token is too long."')
+
+
 def test_200_concurrent_creates_make_exactly_200_rows(production_server):
     production_server.clear_movies()
     token = production_server.login()
