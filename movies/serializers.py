@@ -28,6 +28,11 @@ class RatingField(NumbersOnlyMixin, serializers.DecimalField):
     number within the decimal context's 28, so 1e27 must never get that far.
     """
 
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        # -0.0 (or -1e-400) is the rating 0.0, as the database keeps it: answered as stored.
+        return value.copy_abs() if value.is_zero() else value
+
     def validate_precision(self, value):
         if value > self.max_value:
             self.fail("max_value", max_value=self.max_value)

@@ -68,6 +68,17 @@ def test_rating_bounds_are_accepted(admin_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("body", [b"-0.0", b"-0", b"-1e-400", b"-0e5"])
+def test_a_negative_zero_rating_is_answered_as_the_zero_stored(admin_client, body):
+    payload = b'{"title": "Zero", "year": 2001, "category": "Drama", "rating": %s}' % body
+    created = admin_client.post("/api/movies/", payload, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert b'"rating":0.0' in created.content.replace(b" ", b"")
+    stored = admin_client.get(f"/api/movies/{created.json()['id']}/")
+    assert b'"rating":0.0' in stored.content.replace(b" ", b"")
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("title", ["Heat", "HEAT", "heat", "hEaT"])
 def test_duplicate_title_and_year_in_any_case_is_400(admin_client, make_movie, title):
     make_movie(title="Heat", year=1995)
