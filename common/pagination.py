@@ -33,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from common.integers import MAX_ASCII_INT, parse_ascii_int
+from common.query import repeated_parameters
 
 # As DRF's own CursorPagination answers: a cursor names a position, and this one names none.
 INVALID_CURSOR = _("Invalid cursor: use a next or previous link of this list as it is.")
@@ -204,6 +205,12 @@ class StrictPageNumberPagination(PageNumberPagination):
     count_limit = 10_000
 
     def paginate_queryset(self, queryset, request, view=None):
+        errors = repeated_parameters(
+            request.query_params,
+            (self.page_query_param, self.page_size_query_param, self.cursor_query_param),
+        )
+        if errors:
+            raise ValidationError(errors)
         self.request = request
         self.keyset = Keyset.of(queryset)
         self.cursor_mode = self.cursor_query_param in request.query_params

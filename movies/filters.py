@@ -10,6 +10,7 @@ from django_filters.widgets import BaseCSVWidget
 from drf_spectacular.utils import extend_schema_field
 
 from common.integers import parse_ascii_int
+from common.query import repeated_parameters
 from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.search import search_words
 from movies.selectors import movie_search
@@ -172,6 +173,14 @@ class MovieFilter(filters.FilterSet):
     class Meta:
         model = Movie
         fields = ()
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        # Every filter takes one value but ordering, whose keys may come in several parameters.
+        single = [name for name in self.filters if name != "ordering"]
+        for name, messages in repeated_parameters(self.data, single).items():
+            self.form.add_error(name, messages)
+        return valid and not self.form.errors
 
     def filter_category(self, queryset, name, value):
         # The database's lower() on both sides, as in the generated category_key column.

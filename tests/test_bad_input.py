@@ -213,6 +213,30 @@ def test_repeated_ordering_keys_apply_in_the_order_given(admin_client, make_movi
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "year=abc&year=2000",
+        "year=2000&year=abc",
+        "year=2000&year=2001",
+        "year_min=1990&year_min=2000",
+        "year_max=1990&year_max=2000",
+        "rating_min=5&rating_min=6",
+        "category=drama&category=crime",
+        "search=heat&search=alien",
+        "page=1&page=2",
+        "page_size=5&page_size=10",
+        "cursor=&cursor=",
+    ],
+)
+def test_a_single_valued_parameter_given_twice_is_a_400_naming_it(admin_client, movie, query):
+    name = query.partition("=")[0]
+    response = admin_client.get(f"/api/movies/?{query}")
+    assert response.status_code == 400
+    assert "Give this parameter once." in response.json()[name]
+
+
+@pytest.mark.django_db
 def test_repeated_ordering_with_an_empty_one_is_a_400(admin_client, movie):
     response = admin_client.get(f"{LIST}?ordering=title&ordering=")
     assert_json_400_naming(response, "ordering")
