@@ -31,7 +31,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
-from jwt.utils import base64url_decode
+from jwt.utils import base64url_decode, base64url_encode
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -48,6 +48,10 @@ REFRESH_TOKEN_BYTES = 32  # 256 bits of randomness (RFC 9700 asks for enough to 
 MAX_REFRESH_TOKEN_LENGTH = 256
 _SESSION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SESSION_HEX = re.compile(r"[0-9a-f]{32}")
+# Three unpadded base64url segments (RFC 7515 §2); the third, the signature, is checked to be in
+# its one canonical spelling, so no other string passes for a token that was issued.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)")
+TOKEN_TYPE = "JWT"  # noqa: S105 (a header value, not a secret)
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ def issue_access_token(user: User, *, session_id: uuid.UUID) -> AccessToken:
         payload,
         conf.keys[conf.signing_kid],
         algorithm=ALGORITHM,
-        headers={"kid": conf.signing_kid, "typ": "JWT"},
+        headers={"kid": conf.signing_kid, "typ": TOKEN_TYPE},
     )
     return AccessToken(value=value, expires_in=conf.lifetime)
 
@@ -173,6 +177,7 @@ def verify_access_token(token: str) -> TokenClaims:
 def _verified_claims(token: str) -> TokenClaims:
     """The full check (PyJWT: signature, algorithm, every claim). Failures are never cached."""
     conf = token_settings()
+    _check_shape(token)
     header = _unverified_header(token)
     if header.get("alg") != ALGORITHM:
         raise InvalidToken(_("The token algorithm is not accepted."))
@@ -180,6 +185,10 @@ def _verified_claims(token: str) -> TokenClaims:
     # The kid only ever selects among configured keys; it is never used as a path or query.
     if not isinstance(kid, str) or kid not in conf.keys:
         raise InvalidToken(BAD_SIGNATURE)
+    # Explicit typing (RFC 8725 §3.11): a JWT of another kind signed with the same key is refused.
+    typ = header.get("typ")
+    if not (isinstance(typ, str) and typ.upper() == TOKEN_TYPE):
+        raise InvalidToken(_("The token type is not accepted."))
     try:
         payload = jwt.decode(
             token,
@@ -196,6 +205,18 @@ def _verified_claims(token: str) -> TokenClaims:
     except RecursionError:  # a payload nested past the stack, which PyJWT lets through
         raise InvalidToken(MALFORMED) from None
     return _claims_from_payload(payload)
+
+
+def _check_shape(token: str) -> None:
+    shape = _TOKEN_SHAPE.fullmatch(token)
+    try:
+        canonical = shape is not None and (
+            base64url_encode(base64url_decode(shape[1])).decode() == shape[1]
+        )
+    except binascii.Error:  # a length no base64 string has
+        canonical = False
+    if not canonical:
+        raise InvalidToken(MALFORMED)
 
 
 def _unverified_header(token: str) -> dict:
@@ -216,7 +237,13 @@ def _unverified_header(token: str) -> dict:
 def _claims_from_payload(payload: dict) -> TokenClaims:
     sub, email, version, jti = payload["sub"], payload["email"], payload["ver"], payload["jti"]
     sid = payload["sid"]
-    if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and int(sub) <= MAX_USER_ID):
+    # The user's id as issued: decimal digits with no sign, space or leading zero ("01" is not 1).
+    if not (
+        isinstance(sub, str)
+        and sub.isdecimal()
+        and sub == str(int(sub))
+        and int(sub) <= MAX_USER_ID
+    ):
         raise InvalidToken(_("The token subject is invalid."))
     if not isinstance(email, str) or not isinstance(jti, str):
         raise InvalidToken(_("The token is invalid."))
