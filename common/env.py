@@ -92,7 +92,7 @@ def require_strong_secret(name: str, value: str, *, min_characters: int = 0) -> 
     return value
 
 
-def require_strong_signing_keys(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def require_strong_signing_keys(keys: list[tuple[str, str]]) -> None:
     """Refuse to start in production with a weak signing key or a kid named twice (which would
     make one of the two keys unusable for verifying)."""
     seen = set()
@@ -101,7 +101,6 @@ def require_strong_signing_keys(keys: list[tuple[str, str]]) -> list[tuple[str, 
         if kid in seen:
             raise ImproperlyConfigured(f"JWT_SIGNING_KEYS names the kid {kid!r} twice.")
         seen.add(kid)
-    return keys
 
 
 def local_dev_secrets(path: Path) -> dict[str, str]:

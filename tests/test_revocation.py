@@ -11,7 +11,14 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 
 from accounts.models import EndReason, LoginSession, User
-from tests.helpers import PASSWORD, QuickPBKDF2PasswordHasher, access_token_for, bearer_client
+from accounts.services import user_password_change
+from tests.helpers import (
+    PASSWORD,
+    QuickPBKDF2PasswordHasher,
+    access_token_for,
+    bearer_client,
+    login_pair,
+)
 
 ME = "/api/auth/me/"
 
@@ -335,10 +342,20 @@ def _log_out_everywhere(user):
     bearer_client(access_token_for(user)).post("/api/auth/logout/all/")
 
 
+def _change_password_from_another_session(user):
+    # As POST /api/auth/password/ does: that session is kept, and the token version stays.
+    user_password_change(
+        user=user, new_password="a-new-password-after-a-leak-42", keep=login_pair(user).session_id
+    )
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("change", [_set_new_password, _deactivate, _log_out_everywhere])
+@pytest.mark.parametrize(
+    "change",
+    [_set_new_password, _deactivate, _log_out_everywhere, _change_password_from_another_session],
+)
 def test_a_login_racing_a_credential_change_gets_no_session(
-    settings, api_client, admin_user, change
+    settings, api_client, admin_user, change, caplog
 ):
     settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
     User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
@@ -351,4 +368,9 @@ def test_a_login_racing_a_credential_change_gets_no_session(
     assert ChangedWhileCheckingHasher.meanwhile is None  # the change did run
     assert response.status_code == 401
     assert response.json() == {"detail": "The email or password is incorrect."}
-    assert not LoginSession.objects.filter(user=admin_user, ended_at__isnull=True).exists()
+    live = LoginSession.objects.filter(user=admin_user, ended_at__isnull=True)
+    assert live.count() == (1 if change is _change_password_from_another_session else 0)
+    assert (
+        f"Login failed for {admin_user.email!r}: its credentials changed meanwhile"
+        in caplog.messages
+    )

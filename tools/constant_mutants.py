@@ -35,6 +35,7 @@ def mutants() -> list[tuple[str, str, str]]:
         ("accounts/tokens.py", "MAX_REFRESH_TOKEN_LENGTH = 256", "MAX_REFRESH_TOKEN_LENGTH = 255"),
         ("accounts/tokens.py", "MAX_REFRESH_TOKEN_LENGTH = 256", "MAX_REFRESH_TOKEN_LENGTH = 257"),
         ("accounts/tokens.py", 'ALGORITHM = "HS256"', 'ALGORITHM = "HS384"'),
+        ("accounts/tokens.py", 'TOKEN_TYPE = "JWT"', 'TOKEN_TYPE = "JWS"'),
         *(
             ("accounts/tokens.py", claims, f"REQUIRED_CLAIMS = {_source(_without(CLAIMS, claim))}")
             for claim in CLAIMS
