@@ -188,6 +188,22 @@ def test_no_request_with_the_old_token_succeeds_after_logout_returns(production_
     assert set(after_logout) == {401}
 
 
+def test_16_concurrent_logins_of_one_user_each_get_a_session(production_server):
+    # Each login locks its user's row before writing the session: they queue, none deadlocks.
+    start = threading.Barrier(16)
+
+    def login(_number: int):
+        start.wait()
+        body = {"email": ADMIN_EMAIL, "password": PASSWORD}
+        return production_server.request("POST", "/api/auth/login/", body)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(login, range(16)))
+    assert [status for status, _ in results] == [200] * 16, results
+    tokens = [body["access_token"] for _, body in results]
+    assert all(production_server.request("GET", "/api/auth/me/", token=t)[0] == 200 for t in tokens)
+
+
 def test_20_concurrent_refreshes_of_one_token_make_exactly_one_new_pair(production_server):
     pair = production_server.login_pair()
     start = threading.Barrier(20)
