@@ -1,11 +1,9 @@
 """System checks for the token signing keys, run at start-up and by ``manage.py check``."""
 
-from collections import Counter
-
 from django.conf import settings
 from django.core import checks
 
-from common.env import secret_weakness
+from common.env import repeated_kids, secret_weakness
 
 
 @checks.register(checks.Tags.security)
@@ -26,13 +24,12 @@ def check_signing_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
                     id="accounts.E002",
                 )
             )
-    for kid, count in Counter(kid for kid, _secret in keys).items():
-        if count > 1:
-            messages.append(
-                level(
-                    f"JWT signing key id {kid!r} is used {count} times.",
-                    hint="Give every key in JWT_SIGNING_KEYS its own kid.",
-                    id="accounts.E003",
-                )
+    for kid, count in repeated_kids(keys).items():
+        messages.append(
+            level(
+                f"JWT signing key id {kid!r} is used {count} times.",
+                hint="Give every key in JWT_SIGNING_KEYS its own kid.",
+                id="accounts.E003",
             )
+        )
     return messages

@@ -90,15 +90,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             # Read twice (by Django and below): an iterator would be empty the second time.
             kwargs["update_fields"] = list(kwargs["update_fields"])
         with transaction.atomic():
-            stored = None
-            if self.pk is not None:
-                stored = (
-                    type(self)
-                    ._default_manager.select_for_update()
-                    .filter(pk=self.pk)
-                    .values(*CREDENTIAL_FIELDS, "token_version")
-                    .first()
-                )
+            stored = None if self.pk is None else self.stored_credentials()
             if stored is not None:
                 # Only the sessions service moves token_version: a stale copy writes back the
                 # current value instead of an old one.
@@ -109,6 +101,17 @@ class User(AbstractBaseUser, PermissionsMixin):
                 from accounts.services import user_sessions_end
 
                 user_sessions_end(user=self, reason=EndReason.CREDENTIALS_CHANGED)
+
+    def stored_credentials(self) -> dict | None:
+        """The row's ``CREDENTIAL_FIELDS`` and ``token_version``, locked until the transaction
+        ends (call it in one), or ``None`` when there is no row with this id."""
+        return (
+            type(self)
+            ._default_manager.select_for_update()
+            .filter(pk=self.pk)
+            .values(*CREDENTIAL_FIELDS, "token_version")
+            .first()
+        )
 
     def _written_credentials_differ(self, stored: dict, save_kwargs: dict) -> bool:
         update_fields = save_kwargs.get("update_fields")

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import CREDENTIAL_FIELDS, USER_AGENT_LENGTH, EndReason, LoginSession, User
+from accounts.models import USER_AGENT_LENGTH, EndReason, LoginSession, User
 from accounts.selectors import session_get_for_refresh
 from accounts.tokens import (
     AccessToken,
@@ -88,12 +88,7 @@ def _credentials_still_those_checked(user: User) -> bool:
     logins of one user queue rather than deadlock. SQLite, for development only, has no row
     locks: there a change could still slip between this read and the session's insert.
     """
-    current = (
-        User._default_manager.select_for_update()
-        .filter(pk=user.pk)
-        .values(*CREDENTIAL_FIELDS, "token_version")
-        .first()
-    )
+    current = user.stored_credentials()
     return current is not None and all(getattr(user, name) == current[name] for name in current)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -92,15 +93,20 @@ def require_strong_secret(name: str, value: str, *, min_characters: int = 0) -> 
     return value
 
 
+def repeated_kids(keys: list[tuple[str, str]]) -> dict[str, int]:
+    """Each kid named more than once in ``keys``, and how many times: only one of its keys could
+    ever verify a token."""
+    return {kid: count for kid, count in Counter(kid for kid, _ in keys).items() if count > 1}
+
+
 def require_strong_signing_keys(keys: list[tuple[str, str]]) -> None:
-    """Refuse to start in production with a weak signing key or a kid named twice (which would
-    make one of the two keys unusable for verifying)."""
-    seen = set()
+    """Refuse to start in production with a weak signing key or a kid named twice."""
     for kid, secret in keys:
         require_strong_secret(f"JWT signing key {kid!r}", secret)
-        if kid in seen:
-            raise ImproperlyConfigured(f"JWT_SIGNING_KEYS names the kid {kid!r} twice.")
-        seen.add(kid)
+    if repeated := repeated_kids(keys):
+        raise ImproperlyConfigured(
+            f"JWT_SIGNING_KEYS names the kid {next(iter(repeated))!r} twice."
+        )
 
 
 def local_dev_secrets(path: Path) -> dict[str, str]:

@@ -33,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from common.integers import MAX_ASCII_INT, parse_ascii_int
+from common.parsers import holds_lone_surrogate
 from common.query import repeated_parameters
 
 # As DRF's own CursorPagination answers: a cursor names a position, and this one names none.
@@ -164,10 +165,10 @@ class Keyset:
                 raise ValueError
             if not all(isinstance(value, str) for value in values):
                 raise ValueError  # encode() writes every value as text
-            text = "".join(values)
-            if "\x00" in text:
+            if any("\x00" in value for value in values):
                 raise ValueError  # no database text holds NUL; PostgreSQL refuses to compare it
-            text.encode()  # a lone surrogate is no storable text: UnicodeEncodeError, a ValueError
+            if holds_lone_surrogate(values):
+                raise ValueError  # not Unicode text, so no database text either
             # The field's own rules (NUL characters, lengths, ranges): a cursor holds stored values.
             position = [
                 field.clean(value, None) for field, value in zip(self.fields, values, strict=True)

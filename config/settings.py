@@ -45,11 +45,14 @@ else:
     _signing_keys = env_str("JWT_SIGNING_KEYS")
     if not _signing_keys:
         raise ImproperlyConfigured("JWT_SIGNING_KEYS must be set when DJANGO_DEBUG is off.")
-    require_strong_signing_keys(parse_signing_keys(_signing_keys))
     DEV_ADMIN_PASSWORD = None
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off.")
+
+_signing_key_pairs = parse_signing_keys(_signing_keys)
+if not DEBUG:
+    require_strong_signing_keys(_signing_key_pairs)
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -197,7 +200,7 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 JWT = {
-    "SIGNING_KEYS": parse_signing_keys(_signing_keys),
+    "SIGNING_KEYS": _signing_key_pairs,
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 900, minimum=1),
     # Sessions (README, "Sessions"): idle and absolute lifetimes, and the reuse grace window.
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 14 * 86400, minimum=1),
