@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema serve bench mutate clean
+.PHONY: run test lint schema serve bench bench-auth mutate clean
 
 # Production server: debug off, configuration from the environment only (README, "Deploy").
 WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
@@ -55,9 +55,14 @@ serve: $(INSTALLED)
 	DJANGO_DEBUG=false WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/gunicorn config.wsgi \
 		--bind $(BIND) --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
-bench: $(INSTALLED)
-	command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+# The authentication benchmark (bench/auth.py) first, then the scale benchmark (bench/run.py).
+# `make bench-auth` runs the first only; BENCH_QUICK=1 makes it a seconds-long check of the script.
+bench: bench-auth
 	$(BIN)/python bench/run.py
+
+bench-auth: $(INSTALLED)
+	command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	$(BIN)/python bench/auth.py
 
 # Mutation testing of the auth code (tests/MUTATION.md): not part of `test` or CI. From scratch
 # every time; `mutmut run` sometimes stops early with exit 0, so it resumes until no mutant is left

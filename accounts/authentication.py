@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -9,7 +10,9 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from accounts.models import User
+from accounts.revocation_listener import verified_sessions
 from accounts.selectors import session_get_with_user
+from accounts.session_memory import VerifiedSession
 from accounts.tokens import InvalidToken, TokenClaims, verify_access_token
 
 logger = logging.getLogger(__name__)
@@ -25,9 +28,12 @@ class JWTAuthentication(BaseAuthentication):
     Returns ``None`` when the request has no Authorization header, ``(user, claims)`` for a valid,
     unrevoked token of an active user, and raises ``AuthenticationFailed`` otherwise: a header
     that is not exactly ``Bearer <token>``, a token ``verify_access_token`` refuses, one whose
-    session is unknown, another user's, ended or expired, or whose user is gone, inactive, or
-    changed since it was issued. Whether the user is an admin is the permission class's question
-    (403), not this one's (401).
+    session is unknown, another user's, ended or expired, or whose user is gone or inactive.
+    Whether the user is an admin is the permission class's question (403), not this one's (401).
+
+    A session's first request in a worker reads it from the database; later ones find it in the
+    worker's memory, which revocations pushed by the database keep true (README, "Revocation").
+    ``request.user`` is a fresh ``User`` each time, its other fields loaded on first use.
     """
 
     keyword = "Bearer"
@@ -54,21 +60,43 @@ class JWTAuthentication(BaseAuthentication):
         return self._user_for(request, claims), claims
 
     def _user_for(self, request, claims: TokenClaims) -> User:
-        # The one database read per request: the session joined to its user, by primary keys.
-        # It does not write last_used_at: login and refresh do, so a request costs no write.
-        session = session_get_with_user(session_id=claims.session_id)
-        if session is None or session.user_id != claims.user_id:
+        now = timezone.now()
+        memory = verified_sessions()
+        session = None if memory is None else memory.recall(claims.session_id, now=now)
+        if session is None:
+            # The session's first request in this worker (or one the listener cannot vouch for):
+            # read it, and remember it unless a revocation came in meanwhile.
+            ticket = None if memory is None else memory.ticket()
+            session = self._verified_session(request, claims, now)
+            if memory is not None:
+                memory.remember(session, ticket)
+        if session.user_id != claims.user_id:
             self._fail(request, _("The token's session is unknown."), claims)
-        user = session.user
+        if session.email != claims.email:
+            self._fail(request, _("The token has been revoked."), claims)
+        return _request_user(session)
+
+    def _verified_session(self, request, claims: TokenClaims, now) -> VerifiedSession:
+        # One indexed read: the session joined to its user. It does not write last_used_at:
+        # login and refresh do, so a request costs no write.
+        row = session_get_with_user(session_id=claims.session_id)
+        if row is None:
+            self._fail(request, _("The token's session is unknown."), claims)
+        user = row.user
         if not user.is_active:
             self._fail(request, _("The token's user is unknown or inactive."), claims)
-        if user.token_version != claims.version or user.email != claims.email:
-            self._fail(request, _("The token has been revoked."), claims)
-        if session.ended_at is not None:
+        if row.ended_at is not None:
             self._fail(request, _("The token's session has ended."), claims)
-        if not session.is_live(now=timezone.now()):
+        if not row.is_live(now=now):
             self._fail(request, _("The token's session has expired."), claims)
-        return user
+        return VerifiedSession(
+            session_id=row.pk,
+            user_id=user.pk,
+            email=user.email,
+            is_staff=user.is_staff,
+            is_superuser=user.is_superuser,
+            ends_at=row.ends_at(),
+        )
 
     def _fail(self, request, reason: str, claims: TokenClaims | None = None):
         if claims is None:
@@ -90,3 +118,17 @@ class JWTAuthentication(BaseAuthentication):
             f'{self.keyword} realm="{self.realm}", error="invalid_token", '
             f'error_description="{description}"'
         )
+
+
+def _request_user(session: VerifiedSession) -> User:
+    """A fresh ``User`` of the remembered values (``Model.from_db``: the rest deferred)."""
+    values = {
+        "id": session.user_id,
+        "email": session.email,
+        "is_staff": session.is_staff,
+        "is_superuser": session.is_superuser,
+        "is_active": True,
+    }
+    # In the model's field order, as Model.from_db takes them.
+    names = [field.attname for field in User._meta.concrete_fields if field.attname in values]
+    return User.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])

@@ -5,16 +5,16 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models, transaction
+from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.managers import UserManager, normalize_email_address
 
-# Saving a change to any of these ends every session of the user (User.save below).
+# A change to any of these, however it is written, ends every session of the user: a database
+# trigger does it (migration 0003, README "Revocation"), so ORM, QuerySet.update() and SQL alike.
 CREDENTIAL_FIELDS = ("password", "email", "is_staff", "is_active")
 USER_AGENT_LENGTH = 255
 
@@ -30,11 +30,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
-    token_version = models.PositiveIntegerField(
-        default=0,
-        editable=False,
-        help_text=_("Tokens carrying an older version are refused."),
-    )
 
     objects = UserManager()
 
@@ -56,70 +51,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
-    def check_password(self, raw_password: str) -> bool:
-        """Django's check, except that a hash upgrade is written without a ``save()``.
-
-        When the hasher's parameters change (Django raises PBKDF2's iterations in most releases)
-        or the hash was made by a hasher listed after the first one, Django re-hashes the
-        password on a successful check. That is the same password, so it must not count as a
-        credential change that ends the user's sessions; it goes to the row directly.
-        """
-
-        def upgrade(raw: str) -> None:
-            self.password = make_password(raw)
-            type(self)._default_manager.filter(pk=self.pk).update(password=self.password)
-
-        return check_password(raw_password, self.password, upgrade)
-
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email_address(self.email)
 
     def save(self, **kwargs) -> None:
-        """Save; a saved change of password, email, ``is_staff`` or ``is_active`` ends every
-        session of the user, however the object was loaded (README, "Sessions").
-
-        The comparison is with the database row, locked for the transaction, not with what was
-        loaded: a deferred field, an admin form, a shell session, a stale copy and a new object
-        given the id of an existing user all count. The project has one database
-        (``DATABASE_URL``), so the lock is taken there; arguments are keywords only, as Django
-        asks since 5.1.
-        """
+        # The stored form, however the object was made: uniqueness and login ignore case.
         self.email = normalize_email_address(self.email)
-        if kwargs.get("update_fields") is not None:
-            # Read twice (by Django and below): an iterator would be empty the second time.
-            kwargs["update_fields"] = list(kwargs["update_fields"])
-        with transaction.atomic():
-            stored = None if self.pk is None else self.stored_credentials()
-            if stored is not None:
-                # Only the sessions service moves token_version: a stale copy writes back the
-                # current value instead of an old one.
-                self.token_version = stored["token_version"]
-            super().save(**kwargs)
-            if stored is not None and self._written_credentials_differ(stored, kwargs):
-                # Imported here: the service module imports this one.
-                from accounts.services import user_sessions_end
-
-                user_sessions_end(user=self, reason=EndReason.CREDENTIALS_CHANGED)
-
-    def stored_credentials(self) -> dict | None:
-        """The row's ``CREDENTIAL_FIELDS`` and ``token_version``, locked until the transaction
-        ends (call it in one), or ``None`` when there is no row with this id."""
-        return (
-            type(self)
-            ._default_manager.select_for_update()
-            .filter(pk=self.pk)
-            .values(*CREDENTIAL_FIELDS, "token_version")
-            .first()
-        )
-
-    def _written_credentials_differ(self, stored: dict, save_kwargs: dict) -> bool:
-        update_fields = save_kwargs.get("update_fields")
-        # Without update_fields Django writes every loaded field, and only those.
-        written = set(update_fields) if update_fields is not None else set(self.__dict__)
-        return any(
-            name in written and getattr(self, name) != stored[name] for name in CREDENTIAL_FIELDS
-        )
+        super().save(**kwargs)
 
 
 class EndReason(models.TextChoices):
@@ -185,3 +124,22 @@ class LoginSession(models.Model):
     def ends_at(self) -> datetime:
         """When the session ends unless refreshed first: the earlier of the two expiries."""
         return min(self.idle_expires_at, self.expires_at)
+
+
+class CredentialChangeExemption(models.Model):
+    """While a transaction holds a row here, the credential trigger spares what it names.
+
+    The trigger that ends a user's sessions when their credentials change cannot tell a password
+    change that keeps the caller's session (``POST /api/auth/password/``), or a re-hash of the
+    same password at login, from any other change. The service that makes such a write inserts a
+    row first and deletes it before committing, so no other transaction ever sees it.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    keep_session_id = models.UUIDField(null=True)
+    rehash = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: keep {self.keep_session_id}, re-hash {self.rehash}"

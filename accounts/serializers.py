@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import LoginSession, User
+from accounts.services import user_password_check
 from common.serializers import StrictCharField, StrictEmailField
 
 # Bounded so a huge body costs no hashing; far above any real password.
@@ -64,7 +65,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
 
     def validate_current_password(self, value: str) -> str:
-        if not self.context["user"].check_password(value):
+        if not user_password_check(user=self.context["user"], raw_password=value):
             raise serializers.ValidationError(_("The current password is incorrect."))
         return value
 

@@ -1,8 +1,9 @@
 """Writes of the accounts app: logging in, refreshing, and ending sessions.
 
-Every session ends in ``sessions_end`` (through ``session_end`` or ``user_sessions_end``):
-logout, logout everywhere, ending one session from the list, a password change, a saved change
-of credentials (``User.save``), refresh-token reuse and the Django admin's action.
+Every session the application ends, it ends in ``sessions_end`` (through ``session_end`` or
+``user_sessions_end``): logout, logout everywhere, ending one session from the list, a password
+change, refresh-token reuse and the Django admin's action. A change of a user's credentials,
+however written, ends their sessions in the database itself (a trigger, migration 0003).
 """
 
 from __future__ import annotations
@@ -16,16 +17,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import authenticate, password_validation
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import USER_AGENT_LENGTH, EndReason, LoginSession, User
-from accounts.selectors import session_get_for_refresh
+from accounts.models import (
+    USER_AGENT_LENGTH,
+    CredentialChangeExemption,
+    EndReason,
+    LoginSession,
+    User,
+)
+from accounts.revocation_listener import revocation_announced, revocation_mark
+from accounts.selectors import session_get_for_refresh, user_credentials_locked
 from accounts.tokens import (
     AccessToken,
     RefreshToken,
@@ -69,7 +77,7 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> TokenPai
         logger.info("Login failed for %r", email)
         return None
     with transaction.atomic():
-        if not _credentials_still_those_checked(user):
+        if not _credentials_still_those_checked(user, password):
             # The password (or email, or access) changed while it was being checked: that change
             # ended every session, and would have ended this one.
             logger.info("Login failed for %r: its credentials changed meanwhile", email)
@@ -79,8 +87,9 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> TokenPai
     return pair
 
 
-def _credentials_still_those_checked(user: User) -> bool:
-    """Whether ``user``'s row still holds what ``authenticate`` checked.
+def _credentials_still_those_checked(user: User, password: str) -> bool:
+    """Whether ``user``'s row still holds what ``authenticate`` checked: the same email and
+    access, and a hash of the same password (another login may have re-hashed it meanwhile).
 
     The row stays locked until the new session is committed: a change committed meanwhile is seen
     here, and one that comes later waits, then ends the new session with every other one. Locked
@@ -88,8 +97,34 @@ def _credentials_still_those_checked(user: User) -> bool:
     logins of one user queue rather than deadlock. SQLite, for development only, has no row
     locks: there a change could still slip between this read and the session's insert.
     """
-    current = user.stored_credentials()
-    return current is not None and all(getattr(user, name) == current[name] for name in current)
+    current = user_credentials_locked(user_id=user.pk)
+    if current is None:
+        return False
+    stored_hash = current.pop("password")
+    return all(getattr(user, name) == value for name, value in current.items()) and (
+        stored_hash == user.password or check_password(password, stored_hash)
+    )
+
+
+def user_password_check(*, user: User, raw_password: str) -> bool:
+    """Django's password check; an outdated hash of the right password is re-hashed with the
+    first hasher, written as a re-hash, which ends no session."""
+
+    def rehash(raw: str) -> None:
+        user.password = make_password(raw)
+        _password_write(user=user, rehash=True)
+
+    return check_password(raw_password, user.password, rehash)
+
+
+def _password_write(*, user: User, rehash: bool = False, keep: uuid.UUID | None = None) -> None:
+    """Write ``user.password``. The database ends the user's sessions on a new hash (a trigger);
+    the exemption, seen only inside this transaction, tells it this is a re-hash of the same
+    password, or which session the change keeps."""
+    with transaction.atomic():
+        CredentialChangeExemption.objects.create(user=user, rehash=rehash, keep_session_id=keep)
+        User._default_manager.filter(pk=user.pk).update(password=user.password)
+        CredentialChangeExemption.objects.filter(user=user).delete()
 
 
 def session_start(*, user: User, request: HttpRequest | None = None) -> TokenPair:
@@ -170,11 +205,16 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
 def sessions_end(*, sessions: QuerySet[LoginSession], reason: EndReason) -> int:
     """End every live session in ``sessions``: their access and refresh tokens fail at once.
 
-    The one place sessions end. Returns how many were still running.
+    The one place the application ends sessions. Returns how many were still running. Answers
+    once this worker's listener has heard of it (bounded: ``revocation_announced``).
     """
-    ended = sessions.filter(ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=reason
-    )
+    mark = revocation_mark()
+    with transaction.atomic():
+        live = sessions.filter(ended_at__isnull=True)
+        users = set(live.values_list("user_id", flat=True)) if mark is not None else set()
+        ended = live.update(ended_at=timezone.now(), end_reason=reason)
+        if ended:
+            revocation_announced(mark, users)
     if ended:
         logger.info("%s session(s) ended (%s)", ended, reason)
     return ended
@@ -186,38 +226,19 @@ def session_end(*, session_id: uuid.UUID, reason: EndReason) -> None:
 
 
 def user_sessions_end(*, user: User, reason: EndReason, keep: uuid.UUID | None = None) -> int:
-    """End every session of ``user`` but ``keep``.
-
-    When none is kept, the user's ``token_version`` also moves on, so every access token issued
-    so far is refused even without its session (belt and braces: the session check alone would
-    do). When one is kept, its access tokens must go on working, so the version stays.
-    """
+    """End every session of ``user`` but ``keep``."""
     sessions = LoginSession.objects.filter(user_id=user.pk)
-    # All or nothing: a connection lost half-way must not leave the user's tokens revoked but
-    # their sessions (and so their refresh tokens) running.
-    with transaction.atomic():
-        if keep is None:
-            users = User._default_manager.filter(pk=user.pk)
-            users.update(token_version=F("token_version") + 1)
-            version = users.values_list("token_version", flat=True).get()
-        else:
-            sessions = sessions.exclude(pk=keep)
-        ended = sessions_end(sessions=sessions, reason=reason)
-    if keep is None:
-        user.token_version = version
-    return ended
+    if keep is not None:
+        sessions = sessions.exclude(pk=keep)
+    return sessions_end(sessions=sessions, reason=reason)
 
 
 def user_password_change(*, user: User, new_password: str, keep: uuid.UUID) -> None:
-    """Set ``user``'s password and end every session of theirs but ``keep`` (the caller's).
-
-    The new hash is written with an UPDATE, not ``save()``: a saved password change ends every
-    session, the caller's included, and this one is meant to keep it.
-    """
+    """Set ``user``'s password and end every session of theirs but ``keep`` (the caller's)."""
     with transaction.atomic():
-        user.password = make_password(new_password)
-        User._default_manager.filter(pk=user.pk).update(password=user.password)
         user_sessions_end(user=user, reason=EndReason.PASSWORD_CHANGE, keep=keep)
+        user.password = make_password(new_password)
+        _password_write(user=user, keep=keep)
     # What AbstractBaseUser.save() would have done: tell the validators (e.g. password history).
     password_validation.password_changed(new_password, user)
     logger.info("Password changed for user %s", user.pk)

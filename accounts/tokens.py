@@ -3,8 +3,7 @@
 Settings come from ``settings.JWT`` (see config/settings.py), read once into ``token_settings()``.
 The first signing key signs; every configured key verifies, so keys rotate without logging anyone
 out. Every claim below is required on decode; ``sid`` names the login session the token belongs
-to, and ``ver`` must equal the user's current ``token_version`` (both checked by the
-authentication class on its one read of the session joined to its user).
+to, which the authentication class checks is live and the token user's (README, "Revocation").
 
 Refresh tokens are not JWTs: ``<session id hex>.<256 random bits>``, stored only as a SHA-256
 digest. The session id in front lets the server recognise an old, consumed token of a session
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ("iss", "aud", "sub", "email", "iat", "exp", "jti", "ver", "sid")
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "email", "iat", "exp", "jti", "sid")
 # Longer than any token we issue by far; refusing early bounds the work spent on junk.
 MAX_TOKEN_LENGTH = 4096
 MAX_USER_ID = 2**63 - 1  # the largest primary key the database column holds
@@ -127,7 +126,6 @@ class AccessToken:
 class TokenClaims:
     user_id: int
     email: str
-    version: int
     expires_at: int
     session_id: uuid.UUID
 
@@ -144,7 +142,6 @@ def issue_access_token(user: User, *, session_id: uuid.UUID) -> AccessToken:
         "iat": now,
         "exp": now + conf.lifetime,
         "jti": secrets.token_urlsafe(16),
-        "ver": user.token_version,
         "sid": str(session_id),
     }
     value = jwt.encode(
@@ -162,7 +159,7 @@ def verify_access_token(token: str) -> TokenClaims:
 
     A client sends the same token with every request until it expires, so a token that passed
     the full check is remembered (per process, bounded): later calls only check its expiry.
-    Revocation is not affected: it is decided by the user row, which is read on every request.
+    Revocation is not affected: it is decided by the token's session (accounts/authentication.py).
     """
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken(_("The token is too long."))
@@ -235,7 +232,7 @@ def _unverified_header(token: str) -> dict:
 
 
 def _claims_from_payload(payload: dict) -> TokenClaims:
-    sub, email, version, jti = payload["sub"], payload["email"], payload["ver"], payload["jti"]
+    sub, email, jti = payload["sub"], payload["email"], payload["jti"]
     sid = payload["sid"]
     # The user's id as issued: decimal digits with no sign, space or leading zero ("01" is not 1).
     if not (
@@ -247,8 +244,6 @@ def _claims_from_payload(payload: dict) -> TokenClaims:
         raise InvalidToken(_("The token subject is invalid."))
     if not isinstance(email, str) or not isinstance(jti, str):
         raise InvalidToken(_("The token is invalid."))
-    if type(version) is not int:
-        raise InvalidToken(_("The token version is invalid."))
     if not (isinstance(sid, str) and _SESSION_ID.fullmatch(sid)):
         raise InvalidToken(_("The token session is invalid."))
     # NumericDate (RFC 7519) is a JSON number; PyJWT would also take a string of digits.
@@ -257,7 +252,6 @@ def _claims_from_payload(payload: dict) -> TokenClaims:
     return TokenClaims(
         user_id=int(sub),
         email=email,
-        version=version,
         expires_at=int(payload["exp"]),
         session_id=uuid.UUID(sid),
     )

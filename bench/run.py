@@ -268,9 +268,12 @@ def session_read_microseconds(session_id) -> dict[str, float]:
     return {"read": read / calls * 1e6, "round_trip": trip / calls * 1e6}
 
 
-def session_cycle(base: str, email: str, password: str, movie_id: int) -> dict[str, float]:
-    """Median milliseconds of each step of a client's session: log in (hashes the password),
-    refresh (rotates the refresh token), then one authenticated request with the new token."""
+def session_cycle(
+    base: str, email: str, password: str, movie_id: int, *, cycles: int = 20
+) -> dict[str, float]:
+    """Median milliseconds of each step of a client's session, over ``cycles`` sessions: log in
+    (hashes the password), refresh (rotates the refresh token), then one authenticated request with
+    the new token."""
 
     def post(path: str, body: dict) -> dict:
         request = urllib.request.Request(
@@ -280,7 +283,7 @@ def session_cycle(base: str, email: str, password: str, movie_id: int) -> dict[s
             return json.load(response)
 
     steps: dict[str, list[float]] = {"login": [], "refresh": [], "request": []}
-    for _ in range(20):
+    for _ in range(cycles):
         started = time.perf_counter()
         pair = post("/api/auth/login/", {"email": email, "password": password})
         logged_in = time.perf_counter()

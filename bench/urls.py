@@ -1,11 +1,16 @@
-"""Benchmark-only URLs: the real ones, plus the movie viewset without authentication.
+"""Benchmark-only URLs: the real ones, plus two twins of the movie viewset (detail and list).
 
-The twin measures what authentication costs: same viewset, same serializer, same queries for the
-movie, minus reading and verifying the token and the user row.
+- ``/bench/open/movies/``: no authentication at all. It measures what authentication costs: same
+  viewset, same serializer, same queries for the movies, minus reading and verifying the token and
+  the user (``make bench``: bench/run.py and bench/auth.py).
+- ``/bench/simplejwt/movies/``: djangorestframework-simplejwt's ``JWTAuthentication`` and
+  ``IsAdminUser`` instead of the project's class, to compare with a common library (bench/auth.py;
+  its settings are ``SIMPLE_JWT`` in bench/settings.py).
 """
 
 from django.urls import re_path
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 
 from config.urls import urlpatterns as project_urlpatterns
 from movies.views import MovieViewSet
@@ -16,11 +21,31 @@ class OpenMovieViewSet(MovieViewSet):
     permission_classes = (AllowAny,)
 
 
+class SimpleJWTMovieViewSet(MovieViewSet):
+    authentication_classes = (SimpleJWTAuthentication,)
+    permission_classes = (IsAdminUser,)
+
+
 urlpatterns = [
     *project_urlpatterns,
     re_path(
         r"^bench/open/movies/(?P<pk>[^/]+)/?$",
         OpenMovieViewSet.as_view({"get": "retrieve"}),
         name="bench-open-movie",
+    ),
+    re_path(
+        r"^bench/open/movies/?$",
+        OpenMovieViewSet.as_view({"get": "list"}),
+        name="bench-open-movies",
+    ),
+    re_path(
+        r"^bench/simplejwt/movies/(?P<pk>[^/]+)/?$",
+        SimpleJWTMovieViewSet.as_view({"get": "retrieve"}),
+        name="bench-simplejwt-movie",
+    ),
+    re_path(
+        r"^bench/simplejwt/movies/?$",
+        SimpleJWTMovieViewSet.as_view({"get": "list"}),
+        name="bench-simplejwt-movies",
     ),
 ]

@@ -148,6 +148,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "accounts.User"
+# The login's password check, whose re-hash of an outdated hash keeps the user's sessions.
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+# Argon2id first (memory-hard; accounts/hashers.py gives its parameters); a hash made by another
+# hasher below is re-hashed with it at the user's next successful login.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -209,6 +220,16 @@ JWT = {
     "ISSUER": env_str("JWT_ISSUER", "movies-api"),
     "AUDIENCE": env_str("JWT_AUDIENCE", "movies-api"),
     "LEEWAY": env_int("JWT_LEEWAY", 10),
+    # Revocation (README, "Revocation"): sessions each worker remembers (0: read every request),
+    # how long a call that ends sessions waits for its worker's listener (ms), and the address
+    # the listener uses (a direct PostgreSQL connection; default: DATABASE_URL).
+    "SESSION_MEMORY_SIZE": env_int("JWT_SESSION_MEMORY_SIZE", 10_000, minimum=0),
+    "REVOCATION_WAIT": env_int("JWT_REVOCATION_WAIT", 250, minimum=0),
+    "REVOCATION_LISTEN_DATABASE": (
+        dj_database_url.parse(env_str("JWT_REVOCATION_LISTEN_URL"))
+        if env_str("JWT_REVOCATION_LISTEN_URL")
+        else None
+    ),
 }
 
 REST_FRAMEWORK = {

@@ -97,7 +97,6 @@ def forge_token(
         "iat": now,
         "exp": now + 600,
         "jti": "test-jti",
-        "ver": user.token_version if user else 0,
         "sid": str(login_pair(user).session_id) if user else "00000000-0000-4000-8000-000000000000",
         **claims,
     }

@@ -16,3 +16,7 @@ if "DJANGO_DEV_SECRETS_FILE" not in os.environ:
     os.environ["DJANGO_DEV_SECRETS_FILE"] = str(Path(_folder) / "dev-secrets.json")
 
 from config.settings import *  # noqa: F403
+
+# In-process tests run in transactions that never commit, so no revocation is ever pushed: every
+# request reads its session. Tests of the memory turn it on (tests/test_session_memory.py).
+JWT = {**JWT, "SESSION_MEMORY_SIZE": 0}  # noqa: F405

@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.models import LoginSession
 from movies.models import Movie
 from tests.helpers import access_token_for, bearer_client
 
@@ -42,5 +43,5 @@ def test_every_route_is_403_for_a_non_admin(regular_user, make_movie):
         assert response.json() == {"detail": "You do not have permission to perform this action."}
     stored = Movie.objects.get()
     assert (stored.pk, stored.title, stored.year) == (movie.pk, "Ronin", 1998)
-    regular_user.refresh_from_db()
-    assert regular_user.token_version == 0
+    # The refusals ended nothing: the user's session is still live.
+    assert LoginSession.objects.filter(user=regular_user, ended_at__isnull=True).count() == 1

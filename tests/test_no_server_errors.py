@@ -135,7 +135,7 @@ fake_headers = st.fixed_dictionaries(
     },
 )
 fake_payloads = st.dictionaries(
-    st.sampled_from(["iss", "aud", "sub", "email", "iat", "exp", "nbf", "jti", "ver", "x"]),
+    st.sampled_from(["iss", "aud", "sub", "email", "iat", "exp", "nbf", "jti", "sid", "x"]),
     claim_values,
     max_size=9,
 )

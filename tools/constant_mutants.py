@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CLAIMS = ("iss", "aud", "sub", "email", "iat", "exp", "jti", "ver", "sid")
+CLAIMS = ("iss", "aud", "sub", "email", "iat", "exp", "jti", "sid")
 CREDENTIALS = ("password", "email", "is_staff", "is_active")
 KEY_KINDS = ("address", "pair", "failures", "known")
 

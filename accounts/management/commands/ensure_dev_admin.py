@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from accounts.services import user_password_check
 
 DEV_ADMIN_EMAIL = "admin@example.com"
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
             User.objects.create_superuser(DEV_ADMIN_EMAIL, password)
             self.stdout.write("Created the development admin.")
         user = User.objects.filter(email=DEV_ADMIN_EMAIL).first()
-        if user is not None and user.check_password(password):
+        if user is not None and user_password_check(user=user, raw_password=password):
             self.stdout.write(f"Development admin: {DEV_ADMIN_EMAIL}  password: {password}")
         else:
             self.stdout.write(
