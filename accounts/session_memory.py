@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,12 +35,13 @@ class SessionMemory:
     """A bounded LRU of ``VerifiedSession`` by session id, shared by a worker's threads and
     locked against its listener thread."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, *, clock: Callable[[], float] = time.monotonic):
         self.size = size
+        self._clock = clock
         self._lock = threading.Lock()
         self._sessions: OrderedDict[uuid.UUID, VerifiedSession] = OrderedDict()
         self._generation = 0
-        self._vouched_until = 0.0  # time.monotonic() deadline; 0: cannot vouch
+        self._vouched_until = 0.0  # a deadline on the clock; 0: cannot vouch
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -89,20 +91,20 @@ class SessionMemory:
         with self._lock:
             if not self._vouching():
                 self._reset()  # it could not vouch a moment ago: what it held may be stale
-            self._vouched_until = time.monotonic() + seconds
+            self._vouched_until = self._clock() + seconds
 
     def reset(self, *, vouch_seconds: float) -> None:
         """The listener (re)connected (``vouch_seconds`` > 0) or lost its connection (0)."""
         with self._lock:
             self._reset()
-            self._vouched_until = time.monotonic() + vouch_seconds if vouch_seconds else 0.0
+            self._vouched_until = self._clock() + vouch_seconds if vouch_seconds else 0.0
 
     def vouching(self) -> bool:
         with self._lock:
             return self._vouching()
 
     def _vouching(self) -> bool:
-        if time.monotonic() < self._vouched_until:
+        if self._clock() < self._vouched_until:
             return True
         if self._sessions:
             self._reset()  # cannot vouch: drop what it held

@@ -113,15 +113,20 @@ class TcpProxy:
     ``cut()`` drops every open connection and refuses new ones, as a stopped server does;
     ``cut(stall=True)`` instead accepts new connections and never answers, as an unreachable
     host does; ``cut_on(pattern)`` cuts when a client sends ``pattern``, before it reaches the
-    server (a connection lost in the middle of a request's work). ``restore()`` forwards again,
-    on the same port.
+    server (a connection lost in the middle of a request's work); ``hang()`` keeps every
+    connection open but forwards nothing more (a hung server or proxy); ``delay`` holds what the
+    server sends for that many seconds (a slow link). ``restore()`` forwards again, on the same
+    port.
     """
 
     def __init__(self, upstream: tuple[str, int] = POSTGRES_ADDRESS):
         self.upstream = upstream
         self.port = free_port()
         self.stalled = False
+        self.delay = 0.0
         self.trigger: bytes | None = None
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -161,6 +166,9 @@ class TcpProxy:
                     self.trigger = None
                     self.cut()
                     return
+                if not watched and self.delay:
+                    time.sleep(self.delay)  # the slow link under test, not a wait for an event
+                self._flowing.wait()
                 target.sendall(data)
         except OSError:
             pass
@@ -189,9 +197,14 @@ class TcpProxy:
     def cut_on(self, pattern: bytes) -> None:
         self.trigger = pattern
 
+    def hang(self) -> None:
+        self._flowing.clear()
+
     def restore(self) -> None:
         self.stalled = False
         self.trigger = None
+        self.delay = 0.0
+        self._flowing.set()
         self._drop_all()  # connections held by a stall
         if self._listener is None:
             self._listen()

@@ -105,11 +105,11 @@ def _expire_session(user, pair):
     [
         (_delete_session, "The token's session is unknown."),
         (_deactivate, "The token's user is unknown or inactive."),
-        (_rename, "The token has been revoked."),
+        (_rename, "The token's session has ended."),
         (_end_session, "The token's session has ended."),
         (_expire_session, "The token's session has expired."),
     ],
-    ids=["unknown-session", "inactive", "revoked", "ended", "expired"],
+    ids=["unknown-session", "inactive", "renamed", "ended", "expired"],
 )
 def test_a_refused_token_of_a_known_user_is_logged_with_the_user_and_the_reason(
     caplog, admin_user, change, reason

@@ -430,3 +430,10 @@ def test_only_the_issued_spelling_of_a_signature_is_accepted(admin_user):
     unreadable = token.rpartition(".")[0] + ".A"
     for variant in (respelled, token + "=", token + "==", unreadable):
         assert_invalid_token(bearer_client(variant).get(PROTECTED), MALFORMED)
+
+
+@pytest.mark.django_db
+def test_a_token_naming_another_email_than_its_users_is_refused(admin_user):
+    # Signed with the right key for a live session of the user, but not as issued to them.
+    token = forge_token(admin_user, email="someone.else@example.com")
+    assert_invalid_token(bearer_client(token).get(PROTECTED), "The token has been revoked.")

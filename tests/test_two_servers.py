@@ -8,161 +8,28 @@ fails no request of a client that keeps reading. Runs in both CI passes.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import threading
-import urllib.error
-import urllib.request
-from contextlib import ExitStack
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import jwt
 import pytest
 
-from tests.helpers import (
-    PASSWORD,
-    PRODUCTION_ENV,
-    PROJECT_DIR,
-    require_program,
-    run_manage,
-    subprocess_env,
-    throwaway_postgres_database,
-)
-from tests.servers import HAPROXY, RedisServer, free_port, gunicorn, haproxy
+from tests.balanced import ADMIN_EMAIL, balanced_system, call
 
-ADMIN_EMAIL = "balanced@example.com"
 LOGIN_RATE = 6
 OLD_KEY = "old:" + "old-signing-key-" * 3
 NEW_KEY = "new:" + "new-signing-key-" * 3
-SAMPLE_CONFIG = PROJECT_DIR / "deploy" / "haproxy.cfg"
-
-
-def call(url: str, method: str = "GET", body=None, token: str | None = None):
-    """One request; returns (status, the instance that answered, parsed body or None)."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data, headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            status, served_by, raw = (
-                response.status,
-                response.headers["X-Served-By"],
-                response.read(),
-            )
-    except urllib.error.HTTPError as error:
-        status, served_by, raw = error.code, error.headers["X-Served-By"], error.read()
-    return status, served_by, json.loads(raw) if raw else None
-
-
-@dataclass
-class System:
-    balancer: str
-    stats: str
-    app_env: dict[str, str]
-    ports: dict[str, int]
-    logs: Path
-    servers: dict[str, ExitStack] = field(default_factory=dict)
-
-    def start(self, name: str, signing_keys: str) -> None:
-        stack = ExitStack()
-        env = subprocess_env({**self.app_env, "JWT_SIGNING_KEYS": signing_keys})
-        log = self.logs / f"{name}-{len(list(self.logs.glob(f'{name}-*')))}.log"
-        stack.enter_context(gunicorn(env=env, log=log, workers=1, threads=2, port=self.ports[name]))
-        self.servers[name] = stack
-
-    def stop(self, name: str) -> None:
-        """SIGTERM: gunicorn stops accepting, finishes the requests it holds, and exits."""
-        self.servers.pop(name).close()
-
-    def balancer_states(self) -> dict[str, str]:
-        with urllib.request.urlopen(f"{self.stats};csv", timeout=5) as response:
-            rows = csv.DictReader(io.StringIO(response.read().decode().lstrip("# ")))
-            return {row["svname"]: row["status"] for row in rows if row["pxname"] == "app"}
-
-    def wait_until_in_rotation(self, *names: str) -> None:
-        for _ in range(150):
-            states = self.balancer_states()
-            if all(states.get(name) == "UP" for name in names):
-                return
-            threading.Event().wait(0.1)
-        raise AssertionError(f"HAProxy never saw {names} up: {self.balancer_states()}")
-
-    def login(self) -> str:
-        status, _, body = call(
-            f"{self.balancer}/api/auth/login/", "POST", {"email": ADMIN_EMAIL, "password": PASSWORD}
-        )
-        assert status == 200, body
-        return body["access_token"]
 
 
 @pytest.fixture
 def system(tmp_path):
-    require_program(HAPROXY)
-    with ExitStack() as stack:
-        database_url = stack.enter_context(throwaway_postgres_database("movies_two_servers"))
-        redis_url = stack.enter_context(RedisServer(tmp_path)).url
-        app_env = {
-            **PRODUCTION_ENV,
-            "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "DJANGO_CACHE_KEY_PREFIX": "two-servers",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_HTTPS": "false",
-            "DJANGO_NUM_PROXIES": "1",  # HAProxy's X-Forwarded-For names the client
-            "LOGIN_THROTTLE_RATE": f"{LOGIN_RATE}/min",
-            "JWT_SIGNING_KEYS": OLD_KEY,
-            "DJANGO_SUPERUSER_EMAIL": ADMIN_EMAIL,
-            "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-        }
-        # One interpreter for both commands: each start-up costs seconds on a busy machine.
-        setup = (
-            "from django.core.management import call_command; "
-            "call_command('migrate', verbosity=0); "
-            "call_command('createsuperuser', interactive=False)"
-        )
-        run_manage("shell", "-c", setup, env=app_env, check=True)
-
-        ports = {"app1": free_port(), "app2": free_port()}
-        front, stats = free_port(), free_port()
-        config = (
-            SAMPLE_CONFIG.read_text()
-            .replace("127.0.0.1:8080", f"127.0.0.1:{front}")
-            .replace("127.0.0.1:8404", f"127.0.0.1:{stats}")
-            .replace("127.0.0.1:8001", f"127.0.0.1:{ports['app1']}")
-            .replace("127.0.0.1:8002", f"127.0.0.1:{ports['app2']}")
-        )
-        (tmp_path / "haproxy.cfg").write_text(config)
-        (tmp_path / "logs").mkdir()
-        system = System(
-            balancer=f"http://127.0.0.1:{front}",
-            stats=f"http://127.0.0.1:{stats}/stats",
-            app_env=app_env,
-            ports=ports,
-            logs=tmp_path / "logs",
-        )
-        starts = [threading.Thread(target=system.start, args=(name, OLD_KEY)) for name in ports]
-        for start in starts:
-            start.start()
-        for start in starts:
-            start.join()
-        assert set(system.servers) == set(ports)
-        stack.callback(lambda: [system.stop(name) for name in list(system.servers)])
-        stack.enter_context(
-            haproxy(
-                config=tmp_path / "haproxy.cfg",
-                log=tmp_path / "haproxy.log",
-                stats_url=system.stats,
-            )
-        )
-        system.wait_until_in_rotation("app1", "app2")
+    with balanced_system(
+        tmp_path,
+        workers=1,
+        threads=2,
+        signing_keys=OLD_KEY,
+        env={"LOGIN_THROTTLE_RATE": f"{LOGIN_RATE}/min"},
+    ) as system:
         yield system
-    for log in sorted(system.logs.iterdir()):
-        assert "Traceback" not in log.read_text(), log.read_text()
 
 
 def test_two_instances_behind_haproxy_behave_as_one_system(system):

@@ -1,0 +1,334 @@
+"""A worker remembers the sessions it has verified and forgets them when a revocation is pushed.
+
+The memory's rules (bounded, expiry means "verify again", no read that raced a revocation kept,
+nothing answered while the listener cannot vouch) are checked on ``SessionMemory`` with a clock
+the test moves. The listener is checked in this process against PostgreSQL, in transactions that
+commit, so the database's triggers notify it as they notify a production worker; the cross-worker
+guarantees are in tests/test_revocation_push.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts import authentication, revocation_listener
+from accounts.models import EndReason, LoginSession, User
+from accounts.revocation_listener import VOUCH_SECONDS, listener_params, verified_sessions
+from accounts.services import session_end
+from accounts.session_memory import SessionMemory, VerifiedSession
+from tests.helpers import PASSWORD, bearer_client, login_pair, postgres_only
+from tests.servers import RedisServer, TcpProxy, wait_until
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def entry(user_id: int = 1, *, ends_in: timedelta = timedelta(hours=1)) -> VerifiedSession:
+    return VerifiedSession(
+        session_id=uuid.uuid4(),
+        user_id=user_id,
+        email=f"user{user_id}@example.com",
+        is_staff=True,
+        is_superuser=False,
+        ends_at=NOW + ends_in,
+    )
+
+
+def vouched_memory(size: int = 10) -> tuple[SessionMemory, Clock]:
+    clock = Clock()
+    memory = SessionMemory(size, clock=clock)
+    memory.reset(vouch_seconds=3)
+    return memory, clock
+
+
+def test_a_remembered_session_is_recalled_until_it_expires():
+    memory, _ = vouched_memory()
+    session = entry(ends_in=timedelta(minutes=5))
+    assert memory.remember(session, memory.ticket())
+    assert memory.recall(session.session_id, now=NOW) == session
+    # Past its remembered expiry it is verified again (a refresh may have moved it), not refused.
+    assert memory.recall(session.session_id, now=NOW + timedelta(minutes=5)) is None
+    assert len(memory) == 0
+
+
+def test_the_memory_is_bounded_and_forgets_the_least_recently_used():
+    memory, _ = vouched_memory(size=3)
+    first, second, third, fourth = (entry(user_id=n) for n in range(4))
+    for session in (first, second, third):
+        memory.remember(session, memory.ticket())
+    memory.recall(first.session_id, now=NOW)  # used: the least recently used is now second
+    memory.remember(fourth, memory.ticket())
+    assert len(memory) == 3
+    assert memory.recall(second.session_id, now=NOW) is None
+    for kept in (first, third, fourth):
+        assert memory.recall(kept.session_id, now=NOW) == kept
+
+
+def test_a_read_that_raced_a_revocation_is_not_remembered():
+    memory, _ = vouched_memory()
+    session = entry(user_id=7)
+    ticket = memory.ticket()  # taken before the database read
+    memory.forget_user(99)  # any notification during the read, even another user's
+    assert not memory.remember(session, ticket)
+    assert memory.recall(session.session_id, now=NOW) is None
+    assert memory.remember(session, memory.ticket())
+
+
+def test_a_read_that_raced_a_reconnection_is_not_remembered():
+    memory, _ = vouched_memory()
+    ticket = memory.ticket()
+    memory.reset(vouch_seconds=3)
+    assert not memory.remember(entry(), ticket)
+
+
+def test_a_revocation_forgets_every_session_of_that_user_only():
+    memory, _ = vouched_memory()
+    mine, also_mine, theirs = entry(user_id=1), entry(user_id=1), entry(user_id=2)
+    for session in (mine, also_mine, theirs):
+        memory.remember(session, memory.ticket())
+    memory.forget_user(1)
+    assert memory.recall(mine.session_id, now=NOW) is None
+    assert memory.recall(also_mine.session_id, now=NOW) is None
+    assert memory.recall(theirs.session_id, now=NOW) == theirs
+
+
+def test_without_a_recent_heartbeat_nothing_is_recalled_or_kept():
+    memory, clock = vouched_memory()
+    session = entry()
+    memory.remember(session, memory.ticket())
+    clock.now += 2.9
+    assert memory.recall(session.session_id, now=NOW) == session
+    clock.now += 0.1  # three seconds without a heartbeat: cannot vouch
+    assert not memory.vouching()
+    assert memory.recall(session.session_id, now=NOW) is None
+    assert memory.ticket() is None
+    assert not memory.remember(session, None)
+    # What it held was dropped: a heartbeat later does not bring it back.
+    memory.vouch(3)
+    assert memory.recall(session.session_id, now=NOW) is None
+    assert len(memory) == 0
+
+
+def test_a_heartbeat_extends_what_the_memory_vouches_for():
+    memory, clock = vouched_memory()
+    session = entry()
+    memory.remember(session, memory.ticket())
+    clock.now += 2
+    memory.vouch(3)
+    clock.now += 2
+    assert memory.recall(session.session_id, now=NOW) == session
+
+
+def test_a_lost_connection_drops_the_memory_at_once():
+    memory, _ = vouched_memory()
+    session = entry()
+    ticket = memory.ticket()
+    memory.remember(session, ticket)
+    memory.reset(vouch_seconds=0)
+    assert not memory.vouching()
+    assert memory.recall(session.session_id, now=NOW) is None
+    assert not memory.remember(session, ticket)
+
+
+def test_a_memory_never_vouched_for_answers_nothing():
+    memory = SessionMemory(10, clock=Clock())
+    assert memory.ticket() is None
+    assert memory.recall(uuid.uuid4(), now=NOW) is None
+
+
+@pytest.mark.django_db
+def test_sqlite_or_a_size_of_zero_reads_every_request(settings):
+    settings.JWT = {**settings.JWT, "SESSION_MEMORY_SIZE": 10}
+    if connection.vendor != "postgresql":
+        assert verified_sessions() is None
+    settings.JWT = {**settings.JWT, "SESSION_MEMORY_SIZE": 0}
+    assert verified_sessions() is None
+
+
+def test_the_listener_connects_to_its_own_address_when_one_is_set(settings):
+    settings.JWT = {
+        **settings.JWT,
+        "REVOCATION_LISTEN_DATABASE": {
+            "NAME": "movies",
+            "USER": "listener",
+            "HOST": "10.0.0.5",
+            "PORT": 6432,
+            "OPTIONS": {"sslmode": "require", "pool": True},
+        },
+    }
+    params = listener_params()
+    assert params["host"] == "10.0.0.5"
+    assert params["port"] == 6432
+    assert params["dbname"] == "movies"
+    assert params["sslmode"] == "require"
+    assert "pool" not in params  # not a libpq parameter
+    assert params["connect_timeout"] == 2
+    assert "password" not in params
+
+
+# In-process against PostgreSQL: the listener thread of this process, on the test database.
+
+
+@pytest.fixture
+def memory(settings, transactional_db):
+    postgres_only()
+    settings.JWT = {**settings.JWT, "SESSION_MEMORY_SIZE": 100, "REVOCATION_WAIT": 2000}
+    memory = verified_sessions()
+    wait_until(memory.vouching, timeout=10, what="the listener vouches")
+    yield memory
+    revocation_listener.stop()
+
+
+@pytest.fixture
+def staff(transactional_db) -> User:
+    return User.objects.create_user("memory@example.com", PASSWORD, is_staff=True)
+
+
+def remembered(memory: SessionMemory, session_id: uuid.UUID) -> bool:
+    return memory.recall(session_id, now=datetime.now(UTC)) is not None
+
+
+def test_a_sessions_later_requests_read_nothing(memory, staff, make_movie, settings, tmp_path):
+    with RedisServer(tmp_path) as server:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": server.url,
+            }
+        }
+        stats = redis.Redis.from_url(server.url)
+        movie = make_movie()
+        client = bearer_client(login_pair(staff).access.value)
+        detail, listing = f"/api/movies/{movie.pk}/", "/api/movies/"
+        with CaptureQueriesContext(connection) as first:
+            assert client.get(detail).status_code == 200
+        assert any("accounts_loginsession" in query["sql"] for query in first.captured_queries)
+        for path, view_queries in (
+            (detail, ["movies_movie"]),
+            (listing, ["COUNT", "movies_movie"]),
+        ):
+            for _ in range(3):
+                commands_before = int(stats.info("stats")["total_commands_processed"])
+                with CaptureQueriesContext(connection) as later:
+                    assert client.get(path).status_code == 200
+                commands = int(stats.info("stats")["total_commands_processed"]) - commands_before
+                sql = [query["sql"] for query in later.captured_queries]
+                assert len(sql) == view_queries, sql
+                assert all("accounts_" not in statement for statement in sql), sql
+                assert commands == 1  # the INFO above itself: no cache command from the request
+
+
+def test_ending_a_session_is_heard_and_forgotten_before_the_call_answers(memory, staff):
+    pair = login_pair(staff)
+    client = bearer_client(pair.access.value)
+    assert client.get("/api/auth/me/").status_code == 200
+    assert remembered(memory, pair.session_id)
+    assert client.post("/api/auth/logout/").status_code == 204
+    assert not remembered(memory, pair.session_id)
+    assert client.get("/api/auth/me/").status_code == 401
+
+
+def test_a_change_written_elsewhere_is_pushed_here(memory, staff):
+    pair = login_pair(staff)
+    client = bearer_client(pair.access.value)
+    assert client.get("/api/auth/me/").status_code == 200
+    mark = revocation_listener.revocation_mark()
+    # Another connection (another process, as far as PostgreSQL can tell) deactivates the user.
+    with psycopg.connect(**listener_params(), autocommit=True) as other:
+        other.execute("UPDATE accounts_user SET is_active = false WHERE id = %s", [staff.pk])
+    assert revocation_listener._Process.listener.wait_for({staff.pk}, since=mark, timeout=1)
+    assert not remembered(memory, pair.session_id)
+    assert client.get("/api/auth/me/").status_code == 401
+
+
+def test_a_revocation_during_the_first_read_is_not_remembered(memory, staff, monkeypatch):
+    pair = login_pair(staff)
+    read = authentication.session_get_with_user
+
+    def read_then_revoke(*, session_id):
+        row = read(session_id=session_id)  # live when read ...
+        mark = revocation_listener.revocation_mark()
+        with psycopg.connect(**listener_params(), autocommit=True) as other:
+            other.execute(  # ... and ended by another connection before it is remembered
+                "UPDATE accounts_loginsession SET ended_at = now() WHERE id = %s", [session_id]
+            )
+        assert revocation_listener._Process.listener.wait_for({staff.pk}, since=mark, timeout=1)
+        return row
+
+    monkeypatch.setattr(authentication, "session_get_with_user", read_then_revoke)
+    client = bearer_client(pair.access.value)
+    assert client.get("/api/auth/me/").status_code == 200  # the read was live: this request
+    assert not remembered(memory, pair.session_id)
+    monkeypatch.setattr(authentication, "session_get_with_user", read)
+    assert client.get("/api/auth/me/").status_code == 401  # the next one reads it again
+
+
+def test_refresh_and_login_are_not_revocations(memory, staff, api_client):
+    pair = login_pair(staff)
+    assert bearer_client(pair.access.value).get("/api/auth/me/").status_code == 200
+    listener = revocation_listener._Process.listener
+    mark = listener.position()
+    refreshed = api_client.post("/api/auth/refresh/", {"refresh_token": pair.refresh.value})
+    assert refreshed.status_code == 200
+    login = api_client.post("/api/auth/login/", {"email": staff.email, "password": PASSWORD})
+    assert login.status_code == 200
+    assert not listener.wait_for({staff.pk}, since=mark, timeout=0.5)
+    assert remembered(memory, pair.session_id)
+
+
+def test_log_out_everywhere_notifies_once_per_user(memory, staff):
+    sessions = [login_pair(staff) for _ in range(3)]
+    client = bearer_client(sessions[0].access.value)
+    listener = revocation_listener._Process.listener
+    mark = listener.position()
+    assert client.post("/api/auth/logout/all/").status_code == 204
+    assert listener.wait_for({staff.pk}, since=mark, timeout=1)
+    assert listener.position() == mark + 1
+    assert set(LoginSession.objects.values_list("end_reason", flat=True)) == {EndReason.LOGOUT_ALL}
+
+
+def test_a_worker_whose_listener_is_cut_off_reads_every_request(settings, transactional_db, staff):
+    postgres_only()
+    database = settings.DATABASES["default"]
+    with TcpProxy((database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))) as proxy:
+        settings.JWT = {
+            **settings.JWT,
+            "SESSION_MEMORY_SIZE": 100,
+            "REVOCATION_LISTEN_DATABASE": {**database, "HOST": "127.0.0.1", "PORT": proxy.port},
+        }
+        try:
+            memory = verified_sessions()
+            wait_until(memory.vouching, timeout=10, what="the listener vouches")
+            pair = login_pair(staff)
+            client = bearer_client(pair.access.value)
+            assert client.get("/api/auth/me/").status_code == 200
+            assert remembered(memory, pair.session_id)
+
+            proxy.hang()  # the link stays connected but answers nothing more
+            wait_until(lambda: not memory.vouching(), timeout=VOUCH_SECONDS + 2, what="no vouch")
+            assert not remembered(memory, pair.session_id)
+            # A revocation the listener cannot hear is read from the database.
+            session_end(session_id=pair.session_id, reason=EndReason.ADMIN)
+            assert client.get("/api/auth/me/").status_code == 401
+
+            proxy.restore()
+            wait_until(memory.vouching, timeout=10, what="the listener is back")
+            again = login_pair(staff)
+            assert bearer_client(again.access.value).get("/api/auth/me/").status_code == 200
+            assert remembered(memory, again.session_id)
+        finally:
+            revocation_listener.stop()
