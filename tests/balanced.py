@@ -23,7 +23,7 @@ from tests.helpers import (
     subprocess_env,
     throwaway_postgres_database,
 )
-from tests.servers import HAPROXY, RedisServer, free_port, gunicorn, haproxy
+from tests.servers import HAPROXY, RedisServer, TcpProxy, free_port, gunicorn, haproxy
 
 ADMIN_EMAIL = "balanced@example.com"
 SAMPLE_CONFIG = PROJECT_DIR / "deploy" / "haproxy.cfg"
@@ -107,10 +107,13 @@ def balanced_system(
     threads: int,
     signing_keys: str,
     env: dict[str, str] | None = None,
+    listener_proxy: TcpProxy | None = None,
 ) -> Iterator[System]:
     """Two gunicorn instances (``workers`` processes of ``threads`` threads each) behind HAProxy
     (deploy/haproxy.cfg with this run's ports), on a throwaway PostgreSQL database and a Redis of
-    their own, with the admin ``ADMIN_EMAIL``; at the end, no traceback in their logs."""
+    their own, with the admin ``ADMIN_EMAIL``; at the end, no traceback in their logs. With a
+    ``listener_proxy`` (a TcpProxy to PostgreSQL), their revocation listeners connect through it
+    and every other query goes straight to the database."""
     require_program(HAPROXY)
     with ExitStack() as stack:
         database_url = stack.enter_context(throwaway_postgres_database("movies_balanced"))
@@ -129,11 +132,16 @@ def balanced_system(
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
             **(env or {}),
         }
-        # One interpreter for both commands: each start-up costs seconds on a busy machine.
+        if listener_proxy is not None:
+            app_env["JWT_REVOCATION_LISTEN_URL"] = database_url.replace(
+                "127.0.0.1:5432", f"127.0.0.1:{listener_proxy.port}"
+            )
+        # One interpreter for the three commands: each start-up costs seconds on a busy machine.
         setup = (
             "from django.core.management import call_command; "
             "call_command('migrate', verbosity=0); "
-            "call_command('createsuperuser', interactive=False)"
+            "call_command('createsuperuser', interactive=False); "
+            "call_command('collectstatic', interactive=False, verbosity=0)"
         )
         run_manage("shell", "-c", setup, env=app_env, check=True)
 
