@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import socket
 import threading
 import time
@@ -65,6 +66,8 @@ class RevocationListener(threading.Thread):
         self._heard = threading.Condition()
         self._position = 0  # notifications heard so far
         self._recent: deque[tuple[int, int]] = deque(maxlen=RECENT_NOTIFICATIONS)
+        self._fileno: int | None = None
+        memory.unread = self.unread
 
     def run(self) -> None:
         while not self._stopping.is_set():
@@ -73,12 +76,14 @@ class RevocationListener(threading.Thread):
             except (psycopg.Error, OSError, ValueError) as exc:
                 if not self._stopping.is_set():
                     logger.warning("Revocation listener disconnected: %s", type(exc).__name__)
+            self._fileno = None
             self.memory.reset(vouch_seconds=0)
             self._stopping.wait(RECONNECT_SECONDS)
 
     def _listen(self) -> None:
         with psycopg.connect(**self.params, autocommit=True) as conn:
             self._bounded(conn, f"LISTEN {CHANNEL}")
+            self._fileno = conn.fileno()
             # Listening from here on: what was remembered before may have missed a revocation.
             self.memory.reset(vouch_seconds=VOUCH_SECONDS)
             while not self._stopping.is_set():
@@ -96,6 +101,17 @@ class RevocationListener(threading.Thread):
             conn.execute(sql)
         finally:
             watchdog.cancel()
+
+    def unread(self) -> bool:
+        """Whether bytes wait on the listener's socket: a notification this worker has received
+        but not yet applied (its thread waits for the interpreter). A poll, not a read."""
+        fileno = self._fileno
+        if fileno is None:
+            return False  # disconnected: the memory does not vouch anyway
+        try:
+            return bool(select.select([fileno], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
 
     def _heard_user(self, user_id: int) -> None:
         self.memory.forget_user(user_id)

@@ -38,6 +38,9 @@ class SessionMemory:
     def __init__(self, size: int, *, clock: Callable[[], float] = time.monotonic):
         self.size = size
         self._clock = clock
+        # Whether the listener has something waiting that it has not read yet (a notification
+        # on its way in): then the memory answers nothing until it has been read.
+        self.unread: Callable[[], bool] = lambda: False
         self._lock = threading.Lock()
         self._sessions: OrderedDict[uuid.UUID, VerifiedSession] = OrderedDict()
         self._generation = 0
@@ -105,7 +108,7 @@ class SessionMemory:
 
     def _vouching(self) -> bool:
         if self._clock() < self._vouched_until:
-            return True
+            return not self.unread()
         if self._sessions:
             self._reset()  # cannot vouch: drop what it held
         return False

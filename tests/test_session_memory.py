@@ -332,3 +332,15 @@ def test_a_worker_whose_listener_is_cut_off_reads_every_request(settings, transa
             assert remembered(memory, again.session_id)
         finally:
             revocation_listener.stop()
+
+
+def test_nothing_is_recalled_or_kept_while_a_notification_waits_unread():
+    memory, _ = vouched_memory()
+    session = entry()
+    memory.remember(session, memory.ticket())
+    waiting = [True]
+    memory.unread = lambda: waiting[0]
+    assert memory.recall(session.session_id, now=NOW) is None
+    assert memory.ticket() is None
+    waiting[0] = False  # the listener has read it (and forgotten whom it names)
+    assert memory.recall(session.session_id, now=NOW) == session
