@@ -248,8 +248,14 @@ def test_staff_status_removed_in_the_admin_change_form_revokes(client, admin_use
             lambda: QuickPBKDF2PasswordHasher().encode(PASSWORD, "somesalt"),
             "md5$",
         ),
+        # The production list: PBKDF2 (Django's default until now) upgraded to Argon2id.
+        (
+            ["accounts.hashers.Argon2idPasswordHasher", "tests.helpers.QuickPBKDF2PasswordHasher"],
+            lambda: QuickPBKDF2PasswordHasher().encode(PASSWORD, "somesalt"),
+            "argon2$argon2id$v=19$m=19456,t=2,p=1$",
+        ),
     ],
-    ids=["more-iterations", "another-hasher-first"],
+    ids=["more-iterations", "another-hasher-first", "pbkdf2-to-argon2id"],
 )
 def test_password_hash_upgrade_on_login_keeps_sessions(
     api_client, settings, hashers, old_hash, new_prefix

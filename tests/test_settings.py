@@ -5,7 +5,7 @@ import json
 import pytest
 
 from common.env import local_dev_secrets
-from tests.helpers import PRODUCTION_ENV, run_manage
+from tests.helpers import PASSWORD, PRODUCTION_ENV, run_manage
 
 
 def test_production_settings_pass_check_deploy():
@@ -67,3 +67,14 @@ def test_development_needs_no_environment_and_reuses_its_generated_secrets(tmp_p
 def test_manage_py_runs_with_no_environment_at_all():
     result = run_manage("check", env={})
     assert result.returncode == 0, result.stderr
+
+
+def test_passwords_are_hashed_with_argon2id_at_owasps_parameters():
+    from accounts.hashers import Argon2idPasswordHasher
+    from config import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idPasswordHasher"
+    hasher = Argon2idPasswordHasher()
+    encoded = hasher.encode(PASSWORD, hasher.salt())
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert hasher.verify(PASSWORD, encoded)
