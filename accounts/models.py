@@ -19,10 +19,26 @@ CREDENTIAL_FIELDS = ("password", "email", "is_staff", "is_active")
 USER_AGENT_LENGTH = 255
 
 
+class NormalizedEmailField(models.EmailField):
+    """An email address stored trimmed and lower-cased however it is written (``save()``,
+    ``QuerySet.update()``) and looked up the same way: uniqueness and login ignore case."""
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if isinstance(value, str):
+            value = normalize_email_address(value)
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return normalize_email_address(value) if isinstance(value, str) else value
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with an email address. Admins are active users with ``is_staff``."""
 
-    email = models.EmailField(_("email address"), max_length=254, unique=True)
+    email = NormalizedEmailField(_("email address"), max_length=254, unique=True)
     is_staff = models.BooleanField(
         _("staff status"),
         default=False,
@@ -54,11 +70,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email_address(self.email)
-
-    def save(self, **kwargs) -> None:
-        # The stored form, however the object was made: uniqueness and login ignore case.
-        self.email = normalize_email_address(self.email)
-        super().save(**kwargs)
 
 
 class EndReason(models.TextChoices):

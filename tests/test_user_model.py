@@ -84,3 +84,12 @@ def test_admin_adds_and_edits_users_by_email(client, admin_user):
 
     change = client.get(f"/admin/accounts/user/{created.pk}/change/")
     assert change.status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_email_written_with_queryset_update_is_stored_normalized(admin_user):
+    User.objects.filter(pk=admin_user.pk).update(email="  Moved.Elsewhere@Example.COM ")
+    assert User.objects.values_list("email", flat=True).get(pk=admin_user.pk) == (
+        "moved.elsewhere@example.com"
+    )
+    assert User.objects.get(email="MOVED.elsewhere@example.com").pk == admin_user.pk

@@ -9,6 +9,7 @@
   sessions (accounts/revocation_listener.py).
 """
 
+import accounts.models
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -125,6 +126,11 @@ class Migration(migrations.Migration):
         migrations.RemoveField(
             model_name='user',
             name='token_version',
+        ),
+        migrations.AlterField(
+            model_name='user',
+            name='email',
+            field=accounts.models.NormalizedEmailField(max_length=254, unique=True, verbose_name='email address'),
         ),
         migrations.RunPython(create_triggers, drop_triggers),
     ]
