@@ -45,7 +45,7 @@ class JWTAuthentication(BaseAuthentication):
             return None
         # Exactly the scheme word (in any case, RFC 9110 §11.1), one space and a token with no
         # whitespace: a tab, a second space or an empty header is not "Bearer <token>". (RFC 6750
-        # would allow several spaces; the contract, DESIGN.md, says exactly one.)
+        # would allow several spaces; this API takes exactly one, as the README says.)
         scheme, _space, token = get_authorization_header(request).partition(b" ")
         if scheme.lower() != self.keyword.lower().encode() or token.split() != [token]:
             self._fail(request, _("Use the header 'Authorization: Bearer <token>'."))
