@@ -123,8 +123,8 @@ def test_valid_token_under_another_scheme_word_is_refused(admin_token, scheme):
     ],
 )
 def test_a_valid_token_is_refused_unless_one_space_follows_the_scheme(admin_token, spacing):
-    # Exactly "Bearer <token>" (README, "Tokens"). RFC 6750 §2.1 never allows a tab or other whitespace
-    # there; it would allow more spaces, which the contract's "exactly" does not.
+    # Exactly "Bearer <token>". RFC 6750 §2.1 never allows a tab or other whitespace there; it
+    # would allow more spaces, which this API's "exactly" does not.
     assert_invalid_token(with_header(spacing.format(admin_token)).get(PROTECTED), USE_BEARER)
 
 
