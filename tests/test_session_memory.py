@@ -9,7 +9,11 @@ guarantees are in tests/test_revocation_push.py.
 
 from __future__ import annotations
 
+import time
+import urllib.parse
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -20,10 +24,21 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import authentication, revocation_listener
 from accounts.models import EndReason, LoginSession, User
-from accounts.revocation_listener import VOUCH_SECONDS, listener_params, verified_sessions
+from accounts.revocation_listener import (
+    VOUCH_SECONDS,
+    RevocationListener,
+    listener_params,
+    verified_sessions,
+)
 from accounts.services import session_end
 from accounts.session_memory import SessionMemory, VerifiedSession
-from tests.helpers import PASSWORD, bearer_client, login_pair, postgres_only
+from tests.helpers import (
+    PASSWORD,
+    bearer_client,
+    login_pair,
+    postgres_only,
+    throwaway_postgres_database,
+)
 from tests.servers import RedisServer, TcpProxy, wait_until
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -342,3 +357,81 @@ def test_nothing_is_recalled_or_kept_while_a_notification_waits_unread():
     assert memory.ticket() is None
     waiting[0] = False  # the listener has read it (and forgotten whom it names)
     assert memory.recall(session.session_id, now=NOW) == session
+
+
+# The listener thread alone, on a PostgreSQL database of its own (notifications are per database,
+# so tests running side by side never hear each other); runs in both passes of .ci/run.
+
+
+@pytest.fixture
+def channel_database():
+    with throwaway_postgres_database("movies_listener") as url:
+        parts = urllib.parse.urlsplit(url)
+        yield {
+            "dbname": parts.path.lstrip("/"),
+            "user": parts.username,
+            "host": parts.hostname,
+            "port": parts.port,
+            "connect_timeout": 2,
+        }
+
+
+@contextmanager
+def running_listener(params: dict) -> Iterator[RevocationListener]:
+    listener = RevocationListener(SessionMemory(10), params)
+    listener.start()
+    try:
+        wait_until(listener.memory.vouching, timeout=10, what="the listener vouches")
+        yield listener
+    finally:
+        listener.stop()
+    assert not listener.is_alive()
+
+
+def notify(params: dict, payload: str) -> None:
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute("SELECT pg_notify('accounts_revocation', %s)", [payload])
+
+
+def test_the_listener_forgets_the_sessions_of_each_notified_user(channel_database):
+    with running_listener(channel_database) as listener:
+        memory = listener.memory
+        mine, theirs = entry(user_id=5), entry(user_id=6)
+        for session in (mine, theirs):
+            assert memory.remember(session, memory.ticket())
+        mark = listener.position()
+        notify(channel_database, "5")
+        assert listener.wait_for({5}, since=mark, timeout=2)
+        assert listener.position() == mark + 1
+        assert memory.recall(mine.session_id, now=NOW) is None
+        assert memory.recall(theirs.session_id, now=NOW) == theirs
+
+
+def test_waiting_for_a_user_nobody_notified_times_out(channel_database):
+    with running_listener(channel_database) as listener:
+        mark = listener.position()
+        notify(channel_database, "8")
+        assert listener.wait_for({8}, since=mark, timeout=2)
+        started = time.monotonic()
+        assert not listener.wait_for({8, 9}, since=mark, timeout=0.3)
+        assert time.monotonic() - started >= 0.3
+        assert listener.wait_for({8}, since=mark, timeout=0)  # heard already: no wait
+
+
+@pytest.mark.parametrize("failure", ["hang", "cut"])
+def test_the_listener_stops_vouching_when_its_link_fails_and_catches_up(channel_database, failure):
+    with TcpProxy(("127.0.0.1", channel_database["port"] or 5432)) as proxy:
+        params = {**channel_database, "host": "127.0.0.1", "port": proxy.port}
+        with running_listener(params) as listener:
+            memory = listener.memory
+            session = entry()
+            memory.remember(session, memory.ticket())
+            getattr(proxy, failure)()
+            wait_until(lambda: not memory.vouching(), timeout=VOUCH_SECONDS + 2, what="no vouching")
+            assert memory.recall(session.session_id, now=NOW) is None
+            proxy.restore()
+            wait_until(memory.vouching, timeout=VOUCH_SECONDS + 10, what="the listener is back")
+            assert len(memory) == 0  # what it held before the failure is gone
+            mark = listener.position()
+            notify(channel_database, "4")  # and it hears again
+            assert listener.wait_for({4}, since=mark, timeout=2)
