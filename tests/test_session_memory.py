@@ -435,3 +435,44 @@ def test_the_listener_stops_vouching_when_its_link_fails_and_catches_up(channel_
             mark = listener.position()
             notify(channel_database, "4")  # and it hears again
             assert listener.wait_for({4}, since=mark, timeout=2)
+
+
+def test_deleting_a_user_forgets_their_sessions_everywhere(memory, staff):
+    pair = login_pair(staff)
+    assert bearer_client(pair.access.value).get("/api/auth/me/").status_code == 200
+    listener = revocation_listener._Process.listener
+    mark = listener.position()
+    staff_id = staff.pk
+    staff.delete()  # deletes the live session with it
+    assert listener.wait_for({staff_id}, since=mark, timeout=1)
+    assert not remembered(memory, pair.session_id)
+
+
+def test_a_revocation_the_listener_hears_too_late_is_logged_and_still_done(
+    settings, transactional_db, staff, caplog
+):
+    postgres_only()
+    database = settings.DATABASES["default"]
+    with TcpProxy((database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))) as proxy:
+        settings.JWT = {
+            **settings.JWT,
+            "SESSION_MEMORY_SIZE": 100,
+            "REVOCATION_WAIT": 100,
+            "REVOCATION_LISTEN_DATABASE": {**database, "HOST": "127.0.0.1", "PORT": proxy.port},
+        }
+        try:
+            memory = verified_sessions()
+            wait_until(memory.vouching, timeout=10, what="the listener vouches")
+            pair = login_pair(staff)
+            client = bearer_client(pair.access.value)
+            assert client.get("/api/auth/me/").status_code == 200
+            proxy.delay = 0.5  # later than the 100 ms the call waits
+            started = time.monotonic()
+            assert client.post("/api/auth/logout/").status_code == 204
+            assert time.monotonic() - started < 0.5
+            assert (
+                "Revocation not heard by this worker's listener within 0.100 s" in caplog.messages
+            )
+            assert client.get("/api/auth/me/").status_code == 401  # forgotten here at once
+        finally:
+            revocation_listener.stop()

@@ -3,7 +3,7 @@
 - A change of a user's password, email, is_staff or is_active ends their live sessions (a write:
   toggling back never revives one), unless the writing transaction holds an exemption row: the
   session a password change keeps, or a re-hash of the same password at login.
-- On PostgreSQL, ending a live session (or deleting one, or moving its expiry earlier) notifies
+- On PostgreSQL, ending a session (or deleting a live one, or moving its expiry earlier) notifies
   channel ``accounts_revocation`` with the user's id, once per user per statement; a notification
   is delivered only if its transaction commits. Every worker listens and forgets that user's
   sessions (accounts/revocation_listener.py).
@@ -47,7 +47,10 @@ POSTGRESQL = [
     BEGIN
         IF TG_OP = 'DELETE' THEN
             PERFORM pg_notify('accounts_revocation', ended.user_id::text)
-            FROM (SELECT DISTINCT user_id FROM old_rows WHERE ended_at IS NULL) AS ended;
+            FROM (
+                SELECT DISTINCT user_id FROM old_rows
+                WHERE ended_at IS NULL AND expires_at > now() AND idle_expires_at > now()
+            ) AS ended;
         ELSE
             PERFORM pg_notify('accounts_revocation', ended.user_id::text)
             FROM (
