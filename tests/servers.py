@@ -123,6 +123,7 @@ class TcpProxy:
         self.upstream = upstream
         self.port = free_port()
         self.stalled = False
+        self.accepted = 0  # connections accepted so far
         self.delay = 0.0
         self.trigger: bytes | None = None
         self._flowing = threading.Event()
@@ -144,6 +145,7 @@ class TcpProxy:
                 return  # the listener was closed: cut
             with self._lock:
                 self._open.add(client)
+                self.accepted += 1
             if self.stalled:
                 continue  # held open, never answered
             try:

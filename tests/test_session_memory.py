@@ -9,6 +9,8 @@ guarantees are in tests/test_revocation_push.py.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 import urllib.parse
 import uuid
@@ -185,14 +187,39 @@ def test_the_listener_connects_to_its_own_address_when_one_is_set(settings):
             "OPTIONS": {"sslmode": "require", "pool": True},
         },
     }
+    assert listener_params() == {
+        "dbname": "movies",
+        "user": "listener",
+        "host": "10.0.0.5",
+        "port": 6432,
+        "sslmode": "require",  # "pool" is not a libpq parameter: left out
+        # Bounded: an unreachable database is found out in seconds, as the other queries do.
+        "connect_timeout": 2,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
+        "tcp_user_timeout": 10_000,
+        "application_name": "revocation listener",
+    }
+
+
+def test_the_listener_takes_its_databases_connection_options(settings):
+    database = {
+        "NAME": "movies",
+        "USER": "app",
+        "PASSWORD": "secret",
+        "HOST": "",
+        "PORT": "",
+        "OPTIONS": {"connect_timeout": 7, "keepalives_idle": 30, "options": "-c x=1"},
+    }
+    settings.JWT = {**settings.JWT, "REVOCATION_LISTEN_DATABASE": database}
     params = listener_params()
-    assert params["host"] == "10.0.0.5"
-    assert params["port"] == 6432
-    assert params["dbname"] == "movies"
-    assert params["sslmode"] == "require"
-    assert "pool" not in params  # not a libpq parameter
-    assert params["connect_timeout"] == 2
-    assert "password" not in params
+    assert params["password"] == "secret"
+    assert "host" not in params  # empty: libpq's default (the local socket)
+    assert "port" not in params
+    assert "options" not in params  # the statement timeout is for requests, not the listener
+    assert (params["connect_timeout"], params["keepalives_idle"]) == (7, 30)
 
 
 # In-process against PostgreSQL: the listener thread of this process, on the test database.
@@ -426,9 +453,15 @@ def test_the_listener_stops_vouching_when_its_link_fails_and_catches_up(channel_
             memory = listener.memory
             session = entry()
             memory.remember(session, memory.ticket())
+            accepted = proxy.accepted
             getattr(proxy, failure)()
             wait_until(lambda: not memory.vouching(), timeout=VOUCH_SECONDS + 2, what="no vouching")
             assert memory.recall(session.session_id, now=NOW) is None
+            if failure == "hang":
+                # The watchdog cuts the hung connection: the listener tries a new one.
+                wait_until(
+                    lambda: proxy.accepted > accepted, timeout=VOUCH_SECONDS + 5, what="reconnect"
+                )
             proxy.restore()
             wait_until(memory.vouching, timeout=VOUCH_SECONDS + 10, what="the listener is back")
             assert len(memory) == 0  # what it held before the failure is gone
@@ -476,3 +509,55 @@ def test_a_revocation_the_listener_hears_too_late_is_logged_and_still_done(
             assert client.get("/api/auth/me/").status_code == 401  # forgotten here at once
         finally:
             revocation_listener.stop()
+
+
+@pytest.fixture
+def this_process_listener(channel_database, monkeypatch, db):
+    """A listener on a database of its own, installed as this process's: what a worker has."""
+    with running_listener(channel_database) as listener:
+        monkeypatch.setattr(revocation_listener._Process, "pid", os.getpid())
+        monkeypatch.setattr(revocation_listener._Process, "memory", listener.memory)
+        monkeypatch.setattr(revocation_listener._Process, "listener", listener)
+        yield listener
+
+
+def test_a_revocation_is_forgotten_at_once_and_waits_for_the_listener(
+    this_process_listener, channel_database, django_capture_on_commit_callbacks, caplog
+):
+    listener, memory = this_process_listener, this_process_listener.memory
+    mine, theirs = entry(user_id=11), entry(user_id=12)
+    for session in (mine, theirs):
+        memory.remember(session, memory.ticket())
+    mark = revocation_listener.revocation_mark()
+    assert mark == listener.position()
+    announcer = threading.Timer(0.1, notify, args=(channel_database, "11"))
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        revocation_listener.revocation_announced(mark, [11])
+        assert memory.recall(mine.session_id, now=NOW) == mine  # nothing before the commit
+        announcer.start()
+    waited = time.monotonic() - started
+    assert len(callbacks) == 1
+    assert memory.recall(mine.session_id, now=NOW) is None
+    assert memory.recall(theirs.session_id, now=NOW) == theirs
+    # Until the listener heard it (0.1 s), within JWT_REVOCATION_WAIT's default of 250 ms.
+    assert 0.1 <= waited < 0.25
+    assert not [r for r in caplog.records if r.name == "accounts.revocation_listener"]
+
+
+def test_a_revocation_not_heard_in_time_is_logged(
+    this_process_listener, django_capture_on_commit_callbacks, caplog
+):
+    mark = revocation_listener.revocation_mark()
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        revocation_listener.revocation_announced(mark, [13])
+    assert 0.25 <= time.monotonic() - started < 2  # JWT_REVOCATION_WAIT's default, 250 ms
+    assert "Revocation not heard by this worker's listener within 0.250 s" in caplog.messages
+
+
+def test_without_a_listener_in_this_process_nothing_waits(db, django_capture_on_commit_callbacks):
+    assert revocation_listener.revocation_mark() is None
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        revocation_listener.revocation_announced(None, [1])
+    assert callbacks == []
