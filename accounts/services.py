@@ -112,12 +112,12 @@ def user_password_check(*, user: User, raw_password: str) -> bool:
 
     def rehash(raw: str) -> None:
         user.password = make_password(raw)
-        _password_write(user=user, rehash=True)
+        _password_write(user=user, rehash=True, keep=None)
 
     return check_password(raw_password, user.password, rehash)
 
 
-def _password_write(*, user: User, rehash: bool = False, keep: uuid.UUID | None = None) -> None:
+def _password_write(*, user: User, rehash: bool, keep: uuid.UUID | None) -> None:
     """Write ``user.password``. The database ends the user's sessions on a new hash (a trigger);
     the exemption, seen only inside this transaction, tells it this is a re-hash of the same
     password, or which session the change keeps."""
@@ -165,7 +165,7 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
     session = session_get_for_refresh(session_id=session_id)
     if session is None:
         raise RefreshRefused(REFRESH_INVALID)
-    if not session.is_live(now=now) or not session.user.is_active:
+    if not session.is_live(now=now):  # a deactivated user's sessions have ended
         raise RefreshRefused(REFRESH_SESSION_OVER)
     if hmac.compare_digest(digest, session.refresh_token_hash):
         refresh = issue_refresh_token(session_id)
@@ -238,7 +238,7 @@ def user_password_change(*, user: User, new_password: str, keep: uuid.UUID) -> N
     with transaction.atomic():
         user_sessions_end(user=user, reason=EndReason.PASSWORD_CHANGE, keep=keep)
         user.password = make_password(new_password)
-        _password_write(user=user, keep=keep)
+        _password_write(user=user, rehash=False, keep=keep)
     # What AbstractBaseUser.save() would have done: tell the validators (e.g. password history).
     password_validation.password_changed(new_password, user)
     logger.info("Password changed for user %s", user.pk)

@@ -8,11 +8,12 @@ on login does not.
 import io
 
 import pytest
+from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection
 
-from accounts.models import EndReason, LoginSession, User
+from accounts.models import CredentialChangeExemption, EndReason, LoginSession, User
 from accounts.services import user_password_change
 from tests.helpers import (
     PASSWORD,
@@ -428,3 +429,105 @@ def test_a_login_racing_log_out_everywhere_starts_a_session(settings, api_client
     assert response.status_code == 200
     assert status_with(response.json()["access_token"]) == 200
     assert end_reasons(admin_user) == {EndReason.LOGOUT_ALL, ""}
+
+
+def _delete_user(user):
+    user.delete()
+
+
+def _rehash_the_same_password(user):
+    # Another login of the same user re-hashing the same password (a new salt): no change.
+    User.objects.filter(pk=user.pk).update(password=make_password(PASSWORD))
+
+
+@pytest.mark.django_db
+def test_a_login_racing_the_deletion_of_its_user_gets_no_session(settings, api_client, admin_user):
+    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
+    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
+    ChangedWhileCheckingHasher.meanwhile = lambda: _delete_user(admin_user)
+    response = api_client.post(
+        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 401
+    assert not LoginSession.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_login_racing_a_rehash_of_the_same_password_succeeds(settings, api_client, admin_user):
+    # The correct password is never a failure: the hash changed, the password did not.
+    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
+    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
+    ChangedWhileCheckingHasher.meanwhile = lambda: _rehash_the_same_password(admin_user)
+    response = api_client.post(
+        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    )
+    assert ChangedWhileCheckingHasher.meanwhile is None
+    assert response.status_code == 200
+    assert status_with(response.json()["access_token"]) == 200
+
+
+class CountingHasher(QuickPBKDF2PasswordHasher):
+    """Counts the passwords it verifies and the new hashes it makes (each takes a new salt)."""
+
+    algorithm = "pbkdf2_sha256_counting"
+    verified: list[str] = []
+    hashed = 0
+
+    def verify(self, password, encoded):
+        type(self).verified.append(password)
+        return super().verify(password, encoded)
+
+    def salt(self):
+        type(self).hashed += 1
+        return super().salt()
+
+
+@pytest.mark.django_db
+def test_a_login_checks_the_password_once_and_an_unknown_email_costs_the_same(
+    settings, api_client, admin_user
+):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
+    CountingHasher.verified, CountingHasher.hashed = [], 0
+    ok = api_client.post("/api/auth/login/", {"email": admin_user.email, "password": PASSWORD})
+    assert ok.status_code == 200
+    assert (CountingHasher.verified, CountingHasher.hashed) == ([PASSWORD], 0)
+    CountingHasher.verified = []
+    unknown = api_client.post("/api/auth/login/", {"email": "nobody@example.com", "password": "x1"})
+    assert unknown.status_code == 401
+    assert (CountingHasher.verified, CountingHasher.hashed) == ([], 1)  # hashed all the same
+
+
+@pytest.mark.django_db
+def test_the_backend_answers_none_without_an_email(rf):
+    assert authenticate(rf.post("/"), password=PASSWORD) is None
+    assert authenticate(rf.post("/"), email=None, password=PASSWORD) is None
+    assert authenticate(rf.post("/"), email="admin@example.com") is None
+
+
+@pytest.mark.django_db
+def test_no_exemption_outlives_the_write_it_was_for(settings, api_client, admin_user):
+    # A password change through the API and a re-hash at login each leave the table empty, so a
+    # later change of credentials spares nothing.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "tests.helpers.QuickPBKDF2PasswordHasher",
+    ]
+    User.objects.filter(pk=admin_user.pk).update(
+        password=QuickPBKDF2PasswordHasher().encode(PASSWORD, "somesalt")
+    )
+    login = api_client.post("/api/auth/login/", {"email": admin_user.email, "password": PASSWORD})
+    assert login.status_code == 200
+    assert not CredentialChangeExemption.objects.exists()
+    token = login.json()["access_token"]
+    changed = bearer_client(token).post(
+        "/api/auth/password/",
+        {"current_password": PASSWORD, "new_password": "a-Different-passphrase-9"},
+    )
+    assert changed.status_code == 204
+    assert not CredentialChangeExemption.objects.exists()
+    assert status_with(token) == 200  # the caller's session was kept ...
+    user = User.objects.get(pk=admin_user.pk)
+    user.set_password("yet-Another-passphrase-3")
+    user.save()
+    assert status_with(token) == 401  # ... and a later change ends it like any other

@@ -21,10 +21,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 import redis
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import authentication, revocation_listener
+from accounts import authentication, revocation_listener, services
 from accounts.models import EndReason, LoginSession, User
 from accounts.revocation_listener import (
     VOUCH_SECONDS,
@@ -37,6 +38,7 @@ from accounts.session_memory import SessionMemory, VerifiedSession
 from tests.helpers import (
     PASSWORD,
     bearer_client,
+    forge_token,
     login_pair,
     postgres_only,
     throwaway_postgres_database,
@@ -560,4 +562,112 @@ def test_without_a_listener_in_this_process_nothing_waits(db, django_capture_on_
     assert revocation_listener.revocation_mark() is None
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         revocation_listener.revocation_announced(None, [1])
+    assert callbacks == []
+
+
+# The authentication class and the services with a listener of their own in this process: what
+# a worker does with its memory, observable on either database (the listener's channel is on a
+# PostgreSQL database of its own, so nothing the test writes is pushed to it by a trigger).
+
+
+@pytest.fixture
+def worker_admin(this_process_listener) -> User:
+    return User.objects.create_user("worker@example.com", PASSWORD, is_staff=True)
+
+
+def test_a_worker_serves_a_remembered_session_without_reading(this_process_listener, worker_admin):
+    pair = login_pair(worker_admin)
+    client = bearer_client(pair.access.value)
+    with CaptureQueriesContext(connection) as first:
+        assert client.get("/api/auth/me/").status_code == 200
+    assert any("accounts_loginsession" in query["sql"] for query in first.captured_queries)
+    with CaptureQueriesContext(connection) as later:
+        response = client.get("/api/auth/me/")
+    assert later.captured_queries == []
+    assert response.json() == {"id": worker_admin.pk, "email": worker_admin.email, "is_staff": True}
+    # Ended without a notification (nothing told this worker): served from memory all the same.
+    LoginSession.objects.filter(pk=pair.session_id).update(ended_at=datetime.now(UTC))
+    assert client.get("/api/auth/me/").status_code == 200
+    this_process_listener.memory.forget_user(worker_admin.pk)  # what a notification does
+    assert client.get("/api/auth/me/").status_code == 401
+
+
+def test_each_request_gets_a_fresh_user_of_the_remembered_values(
+    this_process_listener, worker_admin, rf
+):
+    worker_admin.is_superuser = True
+    worker_admin.save()
+    token = login_pair(worker_admin).access.value
+    request = rf.get("/api/auth/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    authenticator = authentication.JWTAuthentication()
+    read, _ = authenticator.authenticate(request)
+    with CaptureQueriesContext(connection) as captured:
+        first, claims = authenticator.authenticate(request)
+        second, _ = authenticator.authenticate(request)
+    assert captured.captured_queries == []
+    assert claims.user_id == worker_admin.pk
+    assert first is not second
+    assert first is not read
+    for user in (first, second):
+        values = (user.pk, user.email, user.is_staff, user.is_superuser, user.is_active)
+        assert values == (worker_admin.pk, worker_admin.email, True, True, True)
+        assert user.get_deferred_fields() == {"password", "last_login", "date_joined"}
+        assert not user._state.adding
+    assert first.check_password(PASSWORD)  # a deferred field loads on first use
+
+
+def test_a_remembered_session_is_still_checked_against_the_token(
+    this_process_listener, worker_admin
+):
+    other = User.objects.create_user("other.worker@example.com", PASSWORD, is_staff=True)
+    pair = login_pair(worker_admin)
+    assert bearer_client(pair.access.value).get("/api/auth/me/").status_code == 200
+    sid = str(pair.session_id)
+    renamed = forge_token(worker_admin, sid=sid, email="else@example.com")
+    cases = [
+        (forge_token(other, sid=sid), "The token's session is unknown."),
+        (renamed, "The token has been revoked."),
+    ]
+    for token, reason in cases:
+        response = bearer_client(token).get("/api/auth/me/")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].endswith(f'error_description="{reason}"')
+
+
+def test_a_remembered_session_past_its_expiry_is_read_again(this_process_listener, worker_admin):
+    pair = login_pair(worker_admin)
+    ends = datetime.now(UTC) + timedelta(minutes=1)  # well before the access token expires
+    LoginSession.objects.filter(pk=pair.session_id).update(idle_expires_at=ends)
+    client = bearer_client(pair.access.value)
+    assert client.get("/api/auth/me/").status_code == 200
+    with time_machine.travel(ends + timedelta(seconds=1), tick=False):
+        response = client.get("/api/auth/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].endswith(
+        'error_description="The token\'s session has expired."'
+    )
+
+
+def test_ending_sessions_forgets_their_users_here_once_committed(
+    this_process_listener, worker_admin, django_capture_on_commit_callbacks
+):
+    memory = this_process_listener.memory
+    other = User.objects.create_user("bystander@example.com", PASSWORD, is_staff=True)
+    mine, also_mine, theirs = login_pair(worker_admin), login_pair(worker_admin), login_pair(other)
+    for pair in (mine, also_mine, theirs):
+        assert bearer_client(pair.access.value).get("/api/auth/me/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert (
+            services.sessions_end(
+                sessions=LoginSession.objects.filter(pk=mine.session_id), reason=EndReason.ADMIN
+            )
+            == 1
+        )
+        assert remembered(memory, mine.session_id)  # until the commit
+    assert len(callbacks) == 1
+    assert not remembered(memory, mine.session_id)
+    assert not remembered(memory, also_mine.session_id)  # every session of that user
+    assert remembered(memory, theirs.session_id)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.session_end(session_id=mine.session_id, reason=EndReason.ADMIN)  # ended already
     assert callbacks == []
