@@ -108,10 +108,9 @@ class RevocationListener(threading.Thread):
         fileno = self._fileno
         if fileno is None:
             return False  # disconnected: the memory does not vouch anyway
-        try:
-            return bool(select.select([fileno], [], [], 0)[0])
-        except (OSError, ValueError):
-            return True
+        poller = select.poll()  # not select(): no limit on the descriptor's number
+        poller.register(fileno, select.POLLIN)
+        return bool(poller.poll(0))
 
     def _heard_user(self, user_id: int) -> None:
         self.memory.forget_user(user_id)

@@ -10,6 +10,7 @@ guarantees are in tests/test_revocation_push.py.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 import urllib.parse
@@ -671,3 +672,17 @@ def test_ending_sessions_forgets_their_users_here_once_committed(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.session_end(session_id=mine.session_id, reason=EndReason.ADMIN)  # ended already
     assert callbacks == []
+
+
+def test_unread_means_bytes_wait_on_the_listeners_socket():
+    listener = RevocationListener(SessionMemory(10), {})
+    assert listener.memory.unread == listener.unread
+    assert not listener.unread()  # not connected: the memory does not vouch anyway
+    ours, server = socket.socketpair()
+    with ours, server:
+        listener._fileno = ours.fileno()
+        assert not listener.unread()
+        server.sendall(b"A notification")
+        wait_until(listener.unread, timeout=5, what="bytes arrive")
+        ours.recv(100)
+        assert not listener.unread()
