@@ -17,6 +17,8 @@ from accounts.tokens import InvalidToken, TokenClaims, verify_access_token
 
 logger = logging.getLogger(__name__)
 
+# The token is good but its session or user says no: log in again (a refresh cannot help).
+REVOKED = "token_revoked"
 # Where authenticate() leaves the reason for authenticate_header(): DRF asks for the header
 # through a fresh authenticator instance, so the request is the only place they share.
 _FAILURE_ATTR = "_bearer_token_failure"
@@ -25,10 +27,12 @@ _FAILURE_ATTR = "_bearer_token_failure"
 class JWTAuthentication(BaseAuthentication):
     """Authenticate ``Authorization: Bearer <token>`` with a token from ``accounts.tokens``.
 
-    Returns ``None`` when the request has no Authorization header, ``(user, claims)`` for a valid,
-    unrevoked token of an active user, and raises ``AuthenticationFailed`` otherwise: a header
-    that is not exactly ``Bearer <token>``, a token ``verify_access_token`` refuses, one whose
-    session is unknown, another user's, ended or expired, or whose user is gone or inactive.
+    Returns ``None`` when the request has no Authorization header or one of another scheme (so
+    another authenticator may follow this one), ``(user, claims)`` for a valid, unrevoked token of
+    an active user, and raises ``AuthenticationFailed`` otherwise, with a ``code``: a Bearer header
+    that is not exactly ``Bearer <token>`` or a token ``verify_access_token`` refuses
+    (``token_invalid``, ``token_expired``), one whose session is unknown, another user's, ended
+    or expired, or whose user is gone or inactive (``token_revoked``).
     Whether the user is an admin is the permission class's question (403), not this one's (401).
 
     A session's first request in a worker reads it from the database; later ones find it in the
@@ -39,14 +43,17 @@ class JWTAuthentication(BaseAuthentication):
     keyword = "Bearer"
     realm = "api"
 
-    @sensitive_variables("header", "token")
+    @sensitive_variables("header", "words", "token")
     def authenticate(self, request):
-        if "HTTP_AUTHORIZATION" not in request.META:
+        header = get_authorization_header(request)
+        # The scheme word, in any case (RFC 9110 §11.1); another scheme (or none) is not ours.
+        words = header.split()
+        if not words or words[0].lower() != self.keyword.lower().encode():
             return None
-        # Exactly the scheme word (in any case, RFC 9110 §11.1), one space and a token with no
-        # whitespace: a tab, a second space or an empty header is not "Bearer <token>". (RFC 6750
-        # would allow several spaces; this API takes exactly one, as the README says.)
-        scheme, _space, token = get_authorization_header(request).partition(b" ")
+        # Exactly the word, one space and a token with no whitespace: a tab, a second space or
+        # trailing whitespace is not "Bearer <token>". (RFC 6750 would allow several spaces;
+        # this API takes exactly one, as the README says.)
+        scheme, _space, token = header.partition(b" ")
         if scheme.lower() != self.keyword.lower().encode() or token.split() != [token]:
             self._fail(request, _("Use the header 'Authorization: Bearer <token>'."))
         try:
@@ -56,7 +63,7 @@ class JWTAuthentication(BaseAuthentication):
         try:
             claims = verify_access_token(token)
         except InvalidToken as exc:
-            self._fail(request, exc.reason)
+            self._fail(request, exc.reason, code=exc.code)
         return self._user_for(request, claims), claims
 
     def _user_for(self, request, claims: TokenClaims) -> User:
@@ -71,9 +78,9 @@ class JWTAuthentication(BaseAuthentication):
             if memory is not None:
                 memory.remember(session, ticket)
         if session.user_id != claims.user_id:
-            self._fail(request, _("The token's session is unknown."), claims)
+            self._fail(request, _("The token's session is unknown."), claims, code=REVOKED)
         if session.email != claims.email:
-            self._fail(request, _("The token has been revoked."), claims)
+            self._fail(request, _("The token has been revoked."), claims, code=REVOKED)
         return _request_user(session)
 
     def _verified_session(self, request, claims: TokenClaims, now) -> VerifiedSession:
@@ -81,14 +88,14 @@ class JWTAuthentication(BaseAuthentication):
         # login and refresh do, so a request costs no write.
         row = session_get_with_user(session_id=claims.session_id)
         if row is None:
-            self._fail(request, _("The token's session is unknown."), claims)
+            self._fail(request, _("The token's session is unknown."), claims, code=REVOKED)
         user = row.user
         if not user.is_active:
-            self._fail(request, _("The token's user is unknown or inactive."), claims)
+            self._fail(request, _("The token's user is unknown or inactive."), claims, code=REVOKED)
         if row.ended_at is not None:
-            self._fail(request, _("The token's session has ended."), claims)
+            self._fail(request, _("The token's session has ended."), claims, code=REVOKED)
         if not row.is_live(now=now):
-            self._fail(request, _("The token's session has expired."), claims)
+            self._fail(request, _("The token's session has expired."), claims, code=REVOKED)
         return VerifiedSession(
             session_id=row.pk,
             user_id=user.pk,
@@ -98,13 +105,20 @@ class JWTAuthentication(BaseAuthentication):
             ends_at=row.ends_at(),
         )
 
-    def _fail(self, request, reason: str, claims: TokenClaims | None = None):
+    def _fail(
+        self,
+        request,
+        reason: str,
+        claims: TokenClaims | None = None,
+        *,
+        code: str = "token_invalid",
+    ):
         if claims is None:
             logger.warning("Bearer token rejected: %s", reason)
         else:
             logger.warning("Bearer token rejected for user %s: %s", claims.user_id, reason)
         setattr(request, _FAILURE_ATTR, reason)
-        raise exceptions.AuthenticationFailed(reason)
+        raise exceptions.AuthenticationFailed(reason, code=code)
 
     def authenticate_header(self, request) -> str:
         reason = getattr(request, _FAILURE_ATTR, None)

@@ -92,11 +92,16 @@ def _reload_token_settings(*, setting: str, **kwargs) -> None:
 
 class InvalidToken(Exception):
     """A token was refused. ``reason`` (also ``str(exc)``) is a short message, safe to show the
-    client, translated lazily: the body of a 401 follows the request's language."""
+    client, translated lazily: the body of a 401 follows the request's language. ``code`` is
+    what the client should do about it: ``token_expired`` (refresh), else ``token_invalid``."""
 
     @property
     def reason(self) -> str:
         return self.args[0]
+
+    @property
+    def code(self) -> str:
+        return "token_expired" if self.reason is EXPIRED else "token_invalid"
 
 
 EXPIRED = _("The token has expired.")

@@ -139,7 +139,9 @@ class LoginView(PublicTokenView):
                 request, serializer.validated_data["email"], success=pair is not None
             )
         if pair is None:
-            raise AuthenticationFailed(_("The email or password is incorrect."))
+            raise AuthenticationFailed(
+                _("The email or password is incorrect."), code="invalid_credentials"
+            )
         return token_pair_response(pair)
 
 
@@ -189,7 +191,7 @@ class RefreshView(PublicTokenView):
         try:
             pair = session_refresh(refresh_token=serializer.validated_data["refresh_token"])
         except RefreshRefused as exc:
-            raise AuthenticationFailed(str(exc)) from None
+            raise AuthenticationFailed(str(exc), code="refresh_invalid") from None
         return token_pair_response(pair)
 
 

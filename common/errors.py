@@ -1,5 +1,7 @@
 """JSON error answers under ``/api/``, whatever raised them and whether debug is on or off.
 
+Every such body that is not a field error carries a stable ``code`` (``ERROR_CODES``), the same in
+every language, one per thing a client should do: ``{"detail": "...", "code": "token_expired"}``.
 Three hooks, each for what the others cannot see:
 
 - ``api_exception_handler`` (DRF's ``EXCEPTION_HANDLER``): inside an API view, Django's own
@@ -37,10 +39,49 @@ _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary", "Content-La
 _TOO_MANY = (TooManyFieldsSent, TooManyFilesSent)
 
 
+# The codes an error body may carry (README, "Error codes"), each a distinct action for a client.
+ERROR_CODES = (
+    "not_authenticated",
+    "token_invalid",
+    "token_expired",
+    "token_revoked",
+    "invalid_credentials",
+    "refresh_invalid",
+    "not_admin",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "request_too_large",
+    "unsupported_media_type",
+    "parse_error",
+    "too_many_parameters",
+    "bad_request",
+    "throttled",
+    "service_unavailable",
+    "server_error",
+)
+# The code of an error known only by its status (Django's handlers, a replaced page).
+_STATUS_CODES = {
+    HTTPStatus.BAD_REQUEST: "bad_request",
+    HTTPStatus.UNAUTHORIZED: "not_authenticated",
+    HTTPStatus.FORBIDDEN: "permission_denied",
+    HTTPStatus.NOT_FOUND: "not_found",
+    HTTPStatus.METHOD_NOT_ALLOWED: "method_not_allowed",
+    HTTPStatus.NOT_ACCEPTABLE: "not_acceptable",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "request_too_large",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    HTTPStatus.TOO_MANY_REQUESTS: "throttled",
+    HTTPStatus.SERVICE_UNAVAILABLE: "service_unavailable",
+}
+# DRF's names for what this API calls otherwise.
+_RENAMED = {"authentication_failed": "token_invalid", "error": "server_error"}
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     default_detail = _("The request body is too large.")
-    default_code = "payload_too_large"
+    default_code = "request_too_large"
 
 
 # More query parameters or form fields than DATA_UPLOAD_MAX_NUMBER_FIELDS (or files than
@@ -70,11 +111,16 @@ def is_api_request(request: HttpRequest) -> bool:
     return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
 
 
-def json_error(status: int, detail: str | None = None) -> JsonResponse:
-    """DRF's error shape, ``{"detail": ...}``, for ``status``."""
+def error_code(status: int) -> str:
+    """The code of an error known only by its ``status``."""
+    return _STATUS_CODES.get(status, "server_error" if status >= 500 else "bad_request")
+
+
+def json_error(status: int, detail: str | None = None, code: str | None = None) -> JsonResponse:
+    """DRF's error shape, ``{"detail": ..., "code": ...}``, for ``status``."""
     if detail is None:
         detail = _DETAILS.get(status) or _OTHER_STATUS % {"status": status}
-    return JsonResponse({"detail": str(detail)}, status=status)
+    return JsonResponse({"detail": str(detail), "code": code or error_code(status)}, status=status)
 
 
 def api_exception_handler(exc: Exception, context: dict):
@@ -87,9 +133,18 @@ def api_exception_handler(exc: Exception, context: dict):
         )
         if isinstance(exc, RequestDataTooBig):
             exc = PayloadTooLarge()
+        elif isinstance(exc, _TOO_MANY):
+            exc = exceptions.ParseError(TOO_MANY_FIELDS, code="too_many_parameters")
         else:
-            exc = exceptions.ParseError(TOO_MANY_FIELDS if isinstance(exc, _TOO_MANY) else None)
-    return exception_handler(exc, context)
+            exc = exceptions.ParseError()
+    response = exception_handler(exc, context)
+    data = None if response is None else response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        # Not a field error: say what it is in a word that does not depend on the language.
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        code = codes if isinstance(codes, str) else error_code(response.status_code)
+        response.data["code"] = _RENAMED.get(code, code)
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -98,7 +153,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):
         return json_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exception, _TOO_MANY):
-        return json_error(HTTPStatus.BAD_REQUEST, TOO_MANY_FIELDS)
+        return json_error(HTTPStatus.BAD_REQUEST, TOO_MANY_FIELDS, "too_many_parameters")
     return json_error(HTTPStatus.BAD_REQUEST)
 
 

@@ -9,6 +9,7 @@ from drf_spectacular.extensions import (
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
+from common.errors import ERROR_CODES
 from common.pagination import StrictPageNumberPagination
 
 
@@ -45,7 +46,11 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
 
 
 class ErrorSerializer(serializers.Serializer):
+    """Every error that is not a field error: a message in the request's language, and a code
+    that is the same in every language (README, "Error codes")."""
+
     detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=ERROR_CODES)
 
 
 class ValidationErrorSerializer(serializers.Serializer):
@@ -65,7 +70,8 @@ class ValidationErrorSchema(OpenApiSerializerExtension):
                 "is not valid JSON, only detail."
             ),
             "properties": {
-                "detail": {"type": "string", "description": _("Why the body could not be read.")}
+                "detail": {"type": "string", "description": _("Why the body could not be read.")},
+                "code": {"$ref": "#/components/schemas/ErrorCodeEnum"},
             },
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         }

@@ -77,6 +77,9 @@ class BoundedJSONParser(JSONParser):
             raise ParseError(
                 _("JSON parse error - a number is not finite or has too many digits.")
             ) from None
+        if not isinstance(data, dict):
+            # Every body this API reads is an object; anything else is not a body it can read.
+            raise ParseError(_("JSON parse error - the body must be a JSON object."))
         if holds_lone_surrogate(data):
             raise ParseError(
                 _(

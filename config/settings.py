@@ -234,7 +234,7 @@ JWT = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["common.permissions.IsAdmin"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["common.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
@@ -267,6 +267,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": SWAGGER_UI_SETTINGS,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "ErrorCodeEnum": "common.errors.ERROR_CODES",
         "HealthStatusEnum": "common.health.HEALTH_STATES",
         "DependencyStateEnum": "common.health.DEPENDENCY_STATES",
     },

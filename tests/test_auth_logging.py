@@ -121,7 +121,7 @@ def test_a_refused_token_of_a_known_user_is_logged_with_the_user_and_the_reason(
     response = bearer_client(pair.access.value).get("/api/auth/me/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"].endswith(f'error_description="{reason}"')
-    assert response.json() == {"detail": reason}
+    assert response.json() == {"detail": reason, "code": "token_revoked"}
     assert accounts_records(caplog) == [
         (
             "accounts.authentication",

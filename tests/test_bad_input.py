@@ -37,7 +37,8 @@ def test_deeply_nested_movie_body_is_a_400_parse_error(admin_client, movie, meth
     response = getattr(admin_client, method)(path, body, content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {
-        "detail": f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
+        "detail": f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.",
+        "code": "parse_error",
     }
     assert Movie.objects.get() == movie
 

@@ -17,15 +17,31 @@ from tests.helpers import bearer_client, forge_token, login_pair, override_jwt
 
 PROTECTED = "/api/auth/me/"
 INVALID = 'Bearer realm="api", error="invalid_token", error_description="'
+# The token is good, its session or user is not: log in again (code token_revoked).
+REVOKED = {
+    "The token's session is unknown.",
+    "The token's user is unknown or inactive.",
+    "The token has been revoked.",
+    "The token's session has ended.",
+    "The token's session has expired.",
+}
 
 
 def assert_invalid_token(response, description: str | None = None) -> None:
     assert response.status_code == 401
     header = response["WWW-Authenticate"]
     assert header.startswith(INVALID)
+    code = (
+        "token_revoked"
+        if description in REVOKED
+        else "token_expired"
+        if description == "The token has expired."
+        else "token_invalid"
+    )
+    assert response.json()["code"] == code
     if description is not None:
         assert header == f'{INVALID}{description}"'
-        assert response.json() == {"detail": description}
+        assert response.json() == {"detail": description, "code": code}
 
 
 def with_header(value: str) -> APIClient:
@@ -52,7 +68,24 @@ def test_no_header_is_401_with_a_bare_challenge(api_client):
     response = api_client.get(PROTECTED)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header",
+    ["Basic YWRtaW5AZXhhbXBsZS5jb206cGFzc3dvcmQ=", "Token abc", "", "   ", "Bearer:abc"],
+    ids=["basic", "other-scheme", "empty", "blank", "bearer-colon"],
+)
+def test_another_scheme_or_none_is_no_credentials(header):
+    # Not ours: DRF's other authenticators, if any, may follow; none here, so "no credentials".
+    response = with_header(header).get(PROTECTED)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json()["code"] == "not_authenticated"
 
 
 USE_BEARER = "Use the header 'Authorization: Bearer <token>'."
@@ -63,30 +96,22 @@ MALFORMED = "The token is malformed."
 @pytest.mark.parametrize(
     ("header", "reason"),
     [
-        ("Basic YWRtaW5AZXhhbXBsZS5jb206cGFzc3dvcmQ=", USE_BEARER),
         ("Bearer", USE_BEARER),
         ("Bearer ", USE_BEARER),
-        ("Token abc", USE_BEARER),
         ("Bearer a.b.c d.e.f", USE_BEARER),
         ("Bearer garbage", MALFORMED),
         ("Bearer " + "a" * 10_000, "The token is too long."),
         ("Bearer ...", MALFORMED),
         ("Bearer eyJhbGciOiJIUzI1NiJ9.e30", MALFORMED),
-        ("", USE_BEARER),
-        ("   ", USE_BEARER),
     ],
     ids=[
-        "basic",
         "bearer-no-token",
         "bearer-blank",
-        "other-scheme",
         "two-tokens",
         "garbage",
         "10kB",
         "dots",
         "two-segments",
-        "empty",
-        "blank",
     ],
 )
 def test_malformed_authorization_header_is_401(header, reason):
@@ -95,9 +120,12 @@ def test_malformed_authorization_header_is_401(header, reason):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("scheme", ["Basic", "Token", "JWT", "Bearer:"])
-def test_valid_token_under_another_scheme_word_is_refused(admin_token, scheme):
-    # The token itself would pass: only the scheme word is wrong.
-    assert_invalid_token(with_header(f"{scheme} {admin_token}").get(PROTECTED), USE_BEARER)
+def test_valid_token_under_another_scheme_word_is_no_credentials(admin_token, scheme):
+    # The token itself would pass: the scheme is not Bearer, so this class does not read it.
+    response = with_header(f"{scheme} {admin_token}").get(PROTECTED)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json()["code"] == "not_authenticated"
 
 
 @pytest.mark.django_db
@@ -126,12 +154,6 @@ def test_a_valid_token_is_refused_unless_one_space_follows_the_scheme(admin_toke
     # Exactly "Bearer <token>". RFC 6750 §2.1 never allows a tab or other whitespace there; it
     # would allow more spaces, which this API's "exactly" does not.
     assert_invalid_token(with_header(spacing.format(admin_token)).get(PROTECTED), USE_BEARER)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
-def test_the_scheme_word_is_case_insensitive(admin_token, scheme):
-    assert with_header(f"{scheme} {admin_token}").get(PROTECTED).status_code == 200
 
 
 @pytest.mark.django_db

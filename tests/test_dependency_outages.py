@@ -27,7 +27,10 @@ PROMPT = 2.5
 STATEMENT_TIMEOUT = 1  # seconds (DATABASE_STATEMENT_TIMEOUT, 5 by default)
 
 
-UNAVAILABLE = {"detail": "The service is temporarily unavailable. Try again later."}
+UNAVAILABLE = {
+    "detail": "The service is temporarily unavailable. Try again later.",
+    "code": "service_unavailable",
+}
 
 
 @pytest.mark.django_db

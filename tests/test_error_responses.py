@@ -4,16 +4,18 @@ pages (the admin) keep Django's HTML."""
 import pytest
 from django.test import Client
 
+from common.errors import ERROR_CODES
 from tests.helpers import forge_token
 
 DEBUG_OFF_AND_ON = pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
 
 
-def assert_json_detail(response, status: int, detail: str | None = None) -> dict:
+def assert_json_detail(response, status: int, code: str, detail: str | None = None) -> dict:
     assert response.status_code == status, response.content[:300]
     assert response["Content-Type"] == "application/json"
     body = response.json()
-    assert set(body) == {"detail"}
+    assert set(body) == {"detail", "code"}
+    assert body["code"] == code
     if detail is not None:
         assert body["detail"] == detail
     assert "Traceback" not in response.content.decode()
@@ -37,7 +39,7 @@ def client_for(settings):
     "path", ["/api/nope/", "/api/", "/api", "/api/movies/1/extra/", "/api/auth/"]
 )
 def test_unknown_path_under_api_is_a_json_404(client_for, debug, path):
-    assert_json_detail(client_for(debug).get(path), 404, "Not found.")
+    assert_json_detail(client_for(debug).get(path), 404, "not_found", "Not found.")
 
 
 @pytest.mark.django_db
@@ -46,14 +48,14 @@ def test_unknown_movie_is_a_json_404(client_for, debug, admin_token):
     response = client_for(debug).get(
         "/api/movies/424242/", HTTP_AUTHORIZATION=f"Bearer {admin_token}"
     )
-    assert_json_detail(response, 404)
+    assert_json_detail(response, 404, "not_found")
 
 
 @pytest.mark.django_db
 @DEBUG_OFF_AND_ON
 def test_wrong_method_is_a_json_405_with_allow(client_for, debug):
     response = client_for(debug).delete("/api/auth/login/")
-    assert_json_detail(response, 405, 'Method "DELETE" not allowed.')
+    assert_json_detail(response, 405, "method_not_allowed", 'Method "DELETE" not allowed.')
     assert "POST" in response["Allow"]
 
 
@@ -61,7 +63,7 @@ def test_wrong_method_is_a_json_405_with_allow(client_for, debug):
 @DEBUG_OFF_AND_ON
 def test_wrong_method_on_a_docs_page_is_a_json_405(client_for, debug):
     response = client_for(debug).post("/api/docs/")
-    assert_json_detail(response, 405)
+    assert_json_detail(response, 405, "method_not_allowed")
     assert "GET" in response["Allow"]
 
 
@@ -71,7 +73,7 @@ def test_body_that_is_not_json_is_a_json_415(client_for, debug):
     response = client_for(debug).post(
         "/api/auth/login/", "email=a@example.com", content_type="application/x-www-form-urlencoded"
     )
-    assert_json_detail(response, 415)
+    assert_json_detail(response, 415, "unsupported_media_type")
 
 
 @pytest.mark.django_db
@@ -83,7 +85,7 @@ def test_body_over_the_upload_limit_is_a_json_413(client_for, settings, debug, a
     response = client_for(debug).post(
         path, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {admin_token}"
     )
-    assert_json_detail(response, 413, "The request body is too large.")
+    assert_json_detail(response, 413, "request_too_large", "The request body is too large.")
 
 
 @pytest.mark.django_db
@@ -98,28 +100,30 @@ def test_too_many_query_parameters_is_a_json_400_saying_so(
     response = getattr(client_for(debug), method)(
         f"{path}?{query}", HTTP_AUTHORIZATION=f"Bearer {admin_token}"
     )
-    assert_json_detail(response, 400, "Too many query parameters or form fields.")
+    assert_json_detail(
+        response, 400, "too_many_parameters", "Too many query parameters or form fields."
+    )
 
 
 @pytest.mark.django_db
 @DEBUG_OFF_AND_ON
 def test_malformed_json_is_a_json_400(client_for, debug):
     response = client_for(debug).post("/api/auth/login/", "{", content_type="application/json")
-    assert_json_detail(response, 400)
+    assert_json_detail(response, 400, "parse_error")
 
 
 @pytest.mark.django_db
 @DEBUG_OFF_AND_ON
 def test_request_for_a_host_not_allowed_is_a_json_400(client_for, debug):
     response = client_for(debug).get("/api/movies/", HTTP_HOST="evil.example.net")
-    assert_json_detail(response, 400, "Bad request.")
+    assert_json_detail(response, 400, "bad_request", "Bad request.")
 
 
 @pytest.mark.django_db
 @DEBUG_OFF_AND_ON
 def test_missing_token_is_a_json_401_with_www_authenticate(client_for, debug):
     response = client_for(debug).get("/api/movies/")
-    assert_json_detail(response, 401)
+    assert_json_detail(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
@@ -128,7 +132,7 @@ def test_missing_token_is_a_json_401_with_www_authenticate(client_for, debug):
 def test_non_admin_token_is_a_json_403(client_for, debug, regular_user):
     token = forge_token(regular_user)
     response = client_for(debug).get("/api/movies/", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert_json_detail(response, 403)
+    assert_json_detail(response, 403, "not_admin")
 
 
 @pytest.mark.django_db
@@ -141,7 +145,7 @@ def test_throttled_login_is_a_json_429_with_retry_after(client_for, debug):
             {"email": "nobody@example.com", "password": "wrong"},
             content_type="application/json",
         )
-    assert_json_detail(response, 429)
+    assert_json_detail(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
 
 
@@ -155,7 +159,7 @@ def test_unhandled_exception_is_a_json_500_without_traceback(
 
     monkeypatch.setattr("movies.views.MovieViewSet.list", broken_list)
     response = client_for(debug).get("/api/movies/", HTTP_AUTHORIZATION=f"Bearer {admin_token}")
-    assert_json_detail(response, 500, "A server error occurred.")
+    assert_json_detail(response, 500, "server_error", "A server error occurred.")
     assert "a bug in the list view" not in response.content.decode()
     # The traceback is for the log, where the operator finds it.
     assert any(
@@ -172,3 +176,21 @@ def test_pages_outside_api_keep_djangos_html_errors(client_for, debug):
     response = client_for(debug).get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["[]", '[{"title": "Alien"}]', '"Alien"', "7", "null"])
+def test_a_body_that_is_not_a_json_object_is_a_parse_error(admin_client, body):
+    response = admin_client.post("/api/movies/", body, content_type="application/json")
+    assert_json_detail(
+        response, 400, "parse_error", "JSON parse error - the body must be a JSON object."
+    )
+
+
+def test_the_schema_lists_every_error_code(client):
+    schema = client.get("/api/schema/?format=json").json()
+    codes = schema["components"]["schemas"]["ErrorCodeEnum"]["enum"]
+    assert codes == list(ERROR_CODES)
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["code", "detail"]
+    assert error["properties"]["code"] == {"$ref": "#/components/schemas/ErrorCodeEnum"}

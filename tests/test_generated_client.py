@@ -84,6 +84,7 @@ def test_generated_modules_and_models_have_the_chosen_names(generated):
         "__init__",
         "dependency_state_enum",
         "error",
+        "error_code_enum",
         "health",
         "health_status_enum",
         "login_request",

@@ -92,7 +92,10 @@ def test_wrong_password_unknown_email_and_inactive_user_get_the_same_401(api_cli
     responses = [api_client.post(LOGIN, body, format="json") for body in attempts]
     assert [r.status_code for r in responses] == [401, 401, 401]
     assert len({r.content for r in responses}) == 1
-    assert responses[0].json() == {"detail": "The email or password is incorrect."}
+    assert responses[0].json() == {
+        "detail": "The email or password is incorrect.",
+        "code": "invalid_credentials",
+    }
     assert all(r["WWW-Authenticate"] == 'Bearer realm="api"' for r in responses)
 
 

@@ -178,7 +178,8 @@ def test_a_bad_cursor_is_a_404_naming_the_cursor(admin_client, many_ties, cursor
     response = admin_client.get(LIST, {"cursor": cursor})
     assert response.status_code == 404
     assert response.json() == {
-        "detail": "Invalid cursor: use a next or previous link of this list as it is."
+        "detail": "Invalid cursor: use a next or previous link of this list as it is.",
+        "code": "not_found",
     }
 
 
@@ -218,7 +219,8 @@ def test_a_tampered_cursor_is_a_404_never_a_5xx(admin_client, many_ties, orderin
     response = admin_client.get(LIST, {"ordering": ordering, "cursor": _raw_cursor(payload)})
     assert response.status_code == 404
     assert response.json() == {
-        "detail": "Invalid cursor: use a next or previous link of this list as it is."
+        "detail": "Invalid cursor: use a next or previous link of this list as it is.",
+        "code": "not_found",
     }
 
 

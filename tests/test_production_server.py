@@ -113,7 +113,10 @@ def test_long_requests_reach_the_api_and_get_its_json_answer(production_server):
     assert list(json.loads(raw)) == ["search"]
 
     status, headers, raw = production_server.fetch("GET", "/api/auth/me/", token="a" * 9_000)
-    assert (status, json.loads(raw)) == (401, {"detail": "The token is too long."})
+    assert (status, json.loads(raw)) == (
+        401,
+        {"detail": "The token is too long.", "code": "token_invalid"},
+    )
     assert headers["WWW-Authenticate"].endswith('error_description="The token is too long."')
 
 
@@ -227,7 +230,10 @@ def test_20_concurrent_refreshes_of_one_token_make_exactly_one_new_pair(producti
     }
     for status, body in results:
         if status == 401:
-            assert body == {"detail": "The refresh token has already been used."}
+            assert body == {
+                "detail": "The refresh token has already been used.",
+                "code": "refresh_invalid",
+            }
     # The losers were inside the grace window: the session goes on, with the winner's pair.
     assert production_server.request("GET", "/api/auth/me/", token=winner["access_token"])[0] == 200
     assert production_server.request("GET", "/api/auth/me/", token=pair["access_token"])[0] == 200

@@ -405,7 +405,10 @@ def test_a_login_racing_a_credential_change_gets_no_session(
 
     assert ChangedWhileCheckingHasher.meanwhile is None  # the change did run
     assert response.status_code == 401
-    assert response.json() == {"detail": "The email or password is incorrect."}
+    assert response.json() == {
+        "detail": "The email or password is incorrect.",
+        "code": "invalid_credentials",
+    }
     live = LoginSession.objects.filter(user=admin_user, ended_at__isnull=True)
     assert live.count() == (1 if change is _change_password_from_another_session else 0)
     assert (

@@ -168,7 +168,10 @@ def test_consumed_token_within_the_grace_window_is_refused_without_ending_the_se
     now.shift(9)
     again = refresh(api_client, first["refresh_token"])
     assert again.status_code == 401
-    assert again.json() == {"detail": "The refresh token has already been used."}
+    assert again.json() == {
+        "detail": "The refresh token has already been used.",
+        "code": "refresh_invalid",
+    }
     assert me_status(second["access_token"]) == 200
     assert refresh(api_client, second["refresh_token"]).status_code == 200
     assert LoginSession.objects.get().ended_at is None
@@ -184,7 +187,10 @@ def test_consumed_token_after_the_grace_window_ends_the_session(
     caplog.set_level(logging.WARNING, logger="accounts")
     reused = refresh(api_client, first["refresh_token"])
     assert reused.status_code == 401
-    assert reused.json() == {"detail": "The refresh token has already been used."}
+    assert reused.json() == {
+        "detail": "The refresh token has already been used.",
+        "code": "refresh_invalid",
+    }
     session = LoginSession.objects.get()
     assert (session.ended_at, session.end_reason) == (timezone.now(), EndReason.REFRESH_REUSE)
     for token in (first["access_token"], second["access_token"]):
@@ -211,7 +217,10 @@ def test_consumed_token_at_the_last_second_of_the_grace_window_ends_nothing(
     refresh(api_client, first["refresh_token"])
     now.shift(10)  # JWT_REFRESH_REUSE_GRACE: 10 s, inclusive
     again = refresh(api_client, first["refresh_token"])
-    assert again.json() == {"detail": "The refresh token has already been used."}
+    assert again.json() == {
+        "detail": "The refresh token has already been used.",
+        "code": "refresh_invalid",
+    }
     assert LoginSession.objects.get().ended_at is None
 
 
@@ -240,7 +249,10 @@ def test_of_two_racing_refreshes_of_one_token_exactly_one_wins(api_client, admin
     )
     loser = refresh(api_client, pair["refresh_token"])
     assert loser.status_code == 401
-    assert loser.json() == {"detail": "The refresh token has already been used."}
+    assert loser.json() == {
+        "detail": "The refresh token has already been used.",
+        "code": "refresh_invalid",
+    }
     assert me_status(winner["access_token"]) == 200
     assert LoginSession.objects.get().ended_at is None
 
@@ -251,7 +263,10 @@ def test_a_refresh_racing_a_logout_is_refused(api_client, admin_user, monkeypatc
     _interleave(monkeypatch, lambda: bearer_client(pair["access_token"]).post("/api/auth/logout/"))
     response = refresh(api_client, pair["refresh_token"])
     assert response.status_code == 401
-    assert response.json() == {"detail": "The session has ended or expired; log in again."}
+    assert response.json() == {
+        "detail": "The session has ended or expired; log in again.",
+        "code": "refresh_invalid",
+    }
     assert LoginSession.objects.get().end_reason == EndReason.LOGOUT
 
 
@@ -291,7 +306,10 @@ def test_access_token_is_not_a_refresh_token(api_client, admin_user):
     pair = login(api_client, admin_user.email)
     response = refresh(api_client, pair["access_token"])
     assert response.status_code == 401
-    assert response.json() == {"detail": "The refresh token is not valid."}
+    assert response.json() == {
+        "detail": "The refresh token is not valid.",
+        "code": "refresh_invalid",
+    }
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert me_status(pair["access_token"]) == 200  # and nothing ended
 
@@ -311,7 +329,10 @@ def test_access_token_is_not_a_refresh_token(api_client, admin_user):
 def test_unknown_refresh_tokens_are_401(api_client, token):
     response = refresh(api_client, token)
     assert response.status_code == 401
-    assert response.json() == {"detail": "The refresh token is not valid."}
+    assert response.json() == {
+        "detail": "The refresh token is not valid.",
+        "code": "refresh_invalid",
+    }
 
 
 @pytest.mark.django_db
@@ -322,7 +343,10 @@ def test_a_forged_token_naming_a_live_session_ends_it_as_reuse(api_client, admin
     session_hex = uuid.UUID(pair["refresh_token"].split(".")[0]).hex
     response = refresh(api_client, f"{session_hex}.{secret}")
     assert response.status_code == 401
-    assert response.json() == {"detail": "The refresh token has already been used."}
+    assert response.json() == {
+        "detail": "The refresh token has already been used.",
+        "code": "refresh_invalid",
+    }
     assert LoginSession.objects.get().end_reason == EndReason.REFRESH_REUSE
 
 
@@ -333,7 +357,10 @@ def test_a_token_not_shaped_like_ours_is_not_valid_and_ends_nothing(api_client, 
     session_hex = pair["refresh_token"].split(".")[0]
     response = refresh(api_client, session_hex + suffix)
     assert response.status_code == 401
-    assert response.json() == {"detail": "The refresh token is not valid."}
+    assert response.json() == {
+        "detail": "The refresh token is not valid.",
+        "code": "refresh_invalid",
+    }
     assert me_status(pair["access_token"]) == 200
     assert LoginSession.objects.get().ended_at is None
 

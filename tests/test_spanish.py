@@ -57,14 +57,17 @@ def test_a_body_that_is_not_json_is_a_spanish_400_in_the_projects_words(
     response = spanish(admin_client).post(MOVIES, body, content_type="application/json")
     assert (response.status_code, response.json()) == (
         400,
-        {"detail": f"Error de análisis JSON - {message}"},
+        {"detail": f"Error de análisis JSON - {message}", "code": "parse_error"},
     )
 
 
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/", "/api/schema/"])
 def test_a_method_not_allowed_outside_the_viewsets_is_spanish_too(api_client, path):
     response = spanish(api_client).post(path)
-    assert (response.status_code, response.json()) == (405, {"detail": "Método no permitido."})
+    assert (response.status_code, response.json()) == (
+        405,
+        {"detail": "Método no permitido.", "code": "method_not_allowed"},
+    )
 
 
 @pytest.mark.django_db
@@ -77,7 +80,10 @@ def test_a_language_not_offered_falls_back_to_english(admin_client):
 def test_no_credentials_is_a_spanish_401_with_the_bare_challenge(api_client):
     response = spanish(api_client).get(MOVIES)
     assert response.status_code == 401
-    assert response.json() == {"detail": "Las credenciales de autenticación no se proveyeron."}
+    assert response.json() == {
+        "detail": "Las credenciales de autenticación no se proveyeron.",
+        "code": "not_authenticated",
+    }
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
@@ -90,7 +96,7 @@ def test_an_expired_token_is_the_projects_spanish_message(admin_user):
         response = spanish(bearer_client(token)).get(MOVIES)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "El token ha caducado."}
+    assert response.json() == {"detail": "El token ha caducado.", "code": "token_expired"}
     assert response["WWW-Authenticate"] == (
         'Bearer realm="api", error="invalid_token", error_description="The token has expired."'
     )
@@ -102,7 +108,7 @@ def test_an_expired_token_is_the_projects_spanish_message(admin_user):
     [
         ("Bearer not.a.token", "El token está mal formado.", "The token is malformed."),
         (
-            "Token abc",
+            "Bearer  two.spaces",
             "Use la cabecera 'Authorization: Bearer <token>'.",
             "Use the header 'Authorization: Bearer <token>'.",
         ),
@@ -113,7 +119,7 @@ def test_the_challenge_stays_english_while_the_body_is_spanish(
 ):
     response = api_client.get(MOVIES, HTTP_AUTHORIZATION=authorization, **SPANISH)
     assert response.status_code == 401
-    assert response.json() == {"detail": body}
+    assert response.json() == {"detail": body, "code": "token_invalid"}
     assert response["WWW-Authenticate"] == (
         f'Bearer realm="api", error="invalid_token", error_description="{description}"'
     )
@@ -124,7 +130,10 @@ def test_a_non_admin_token_is_a_spanish_403(regular_user):
     client = spanish(bearer_client(access_token_for(regular_user)))
     response = client.get(MOVIES)
     assert response.status_code == 403
-    assert response.json() == {"detail": "Usted no tiene permiso para realizar esta acción."}
+    assert response.json() == {
+        "detail": "Usted no tiene permiso para realizar esta acción.",
+        "code": "not_admin",
+    }
 
 
 @pytest.mark.django_db
@@ -132,21 +141,21 @@ def test_a_non_admin_token_is_a_spanish_403(regular_user):
 def test_an_unknown_movie_is_a_spanish_404(admin_client, path):
     response = spanish(admin_client).get(path)
     assert response.status_code == 404
-    assert response.json() == {"detail": "No encontrado."}
+    assert response.json() == {"detail": "No encontrado.", "code": "not_found"}
 
 
 @pytest.mark.django_db
 def test_a_page_past_the_end_is_a_spanish_404(admin_client):
     response = spanish(admin_client).get(f"{MOVIES}?page=9")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Página inválida."}
+    assert response.json() == {"detail": "Página inválida.", "code": "not_found"}
 
 
 @pytest.mark.django_db
 def test_a_method_not_allowed_is_a_spanish_405(admin_client):
     response = spanish(admin_client).put(MOVIES, {}, format="json")
     assert response.status_code == 405
-    assert response.json() == {"detail": 'Método "PUT" no permitido.'}
+    assert response.json() == {"detail": 'Método "PUT" no permitido.', "code": "method_not_allowed"}
 
 
 @pytest.mark.django_db
@@ -176,7 +185,10 @@ def test_a_wrong_password_is_the_projects_spanish_message(api_client, admin_user
         format="json",
     )
     assert response.status_code == 401
-    assert response.json() == {"detail": "El correo electrónico o la contraseña son incorrectos."}
+    assert response.json() == {
+        "detail": "El correo electrónico o la contraseña son incorrectos.",
+        "code": "invalid_credentials",
+    }
 
 
 @pytest.mark.django_db
@@ -259,11 +271,13 @@ def test_the_default_language_and_the_offered_ones_come_from_the_environment():
         "shell", "-v", "0", "-c", script, env={**env, "DJANGO_LANGUAGE_CODE": "es"}, check=True
     )
     assert spanish_default.stdout.strip() == (
-        "es ['en', 'es'] {'detail': 'Las credenciales de autenticación no se proveyeron.'}"
+        "es ['en', 'es'] {'detail': 'Las credenciales de autenticación no se proveyeron.', "
+        "'code': 'not_authenticated'}"
     )
     english_only = run_manage(
         "shell", "-v", "0", "-c", script, env={**env, "DJANGO_LANGUAGES": "en"}, check=True
     )
     assert english_only.stdout.strip() == (
-        "en ['en'] {'detail': 'Authentication credentials were not provided.'}"
+        "en ['en'] {'detail': 'Authentication credentials were not provided.', "
+        "'code': 'not_authenticated'}"
     )
