@@ -108,23 +108,34 @@ def _credentials_still_those_checked(user: User, password: str) -> bool:
 
 def user_password_check(*, user: User, raw_password: str) -> bool:
     """Django's password check; an outdated hash of the right password is re-hashed with the
-    first hasher, written as a re-hash, which ends no session."""
+    first hasher, written as a re-hash, which ends no session. The re-hash replaces only the hash
+    it was checked against: a password changed meanwhile is never reverted by it."""
 
     def rehash(raw: str) -> None:
-        user.password = make_password(raw)
-        _password_write(user=user, rehash=True, keep=None)
+        new_hash = make_password(raw)
+        if _password_write(user=user, new_hash=new_hash, replaces=user.password, keep=None):
+            user.password = new_hash
 
     return check_password(raw_password, user.password, rehash)
 
 
-def _password_write(*, user: User, rehash: bool, keep: uuid.UUID | None) -> None:
-    """Write ``user.password``. The database ends the user's sessions on a new hash (a trigger);
-    the exemption, seen only inside this transaction, tells it this is a re-hash of the same
-    password, or which session the change keeps."""
+def _password_write(*, user: User, new_hash: str, replaces: str, keep: uuid.UUID | None) -> bool:
+    """Write ``new_hash`` over ``replaces``, the hash that was checked; nothing when the stored
+    one is another by now. Whether it was written.
+
+    The database ends the user's sessions on a new hash (a trigger). The exemption, seen only
+    inside this transaction, tells it which session the change keeps (``keep``), or, with
+    ``keep=None``, that this is a re-hash of the same password, which keeps them all.
+    """
     with transaction.atomic():
-        CredentialChangeExemption.objects.create(user=user, rehash=rehash, keep_session_id=keep)
-        User._default_manager.filter(pk=user.pk).update(password=user.password)
+        CredentialChangeExemption.objects.create(
+            user=user, rehash=keep is None, keep_session_id=keep
+        )
+        written = User._default_manager.filter(pk=user.pk, password=replaces).update(
+            password=new_hash
+        )
         CredentialChangeExemption.objects.filter(user=user).delete()
+    return written == 1
 
 
 def session_start(*, user: User, request: HttpRequest | None = None) -> TokenPair:
@@ -233,15 +244,30 @@ def user_sessions_end(*, user: User, reason: EndReason, keep: uuid.UUID | None =
     return sessions_end(sessions=sessions, reason=reason)
 
 
-def user_password_change(*, user: User, new_password: str, keep: uuid.UUID) -> None:
-    """Set ``user``'s password and end every session of theirs but ``keep`` (the caller's)."""
+def user_password_change(
+    *, user: User, current_password: str, new_password: str, keep: uuid.UUID
+) -> bool:
+    """Set ``user``'s password and end every session of theirs but ``keep`` (the caller's), or
+    change nothing and answer ``False`` when, since ``current_password`` was checked against
+    ``user.password``, the password changed or the caller's session ended (an administrator's
+    reset while this request ran must not be overwritten by it)."""
     with transaction.atomic():
+        stored = user_credentials_locked(user_id=user.pk)  # a concurrent change waits, or is seen
+        still_live = LoginSession.objects.live(now=timezone.now()).filter(pk=keep).exists()
+        if stored is None or not still_live:
+            return False
+        if stored["password"] != user.password and not check_password(
+            current_password, stored["password"]
+        ):
+            return False
         user_sessions_end(user=user, reason=EndReason.PASSWORD_CHANGE, keep=keep)
-        user.password = make_password(new_password)
-        _password_write(user=user, rehash=False, keep=keep)
+        new_hash = make_password(new_password)
+        _password_write(user=user, new_hash=new_hash, replaces=stored["password"], keep=keep)
+        user.password = new_hash
     # What AbstractBaseUser.save() would have done: tell the validators (e.g. password history).
     password_validation.password_changed(new_password, user)
     logger.info("Password changed for user %s", user.pk)
+    return True
 
 
 def _token_pair(

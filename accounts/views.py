@@ -332,11 +332,15 @@ class PasswordChangeView(APIView):
                 login_policy_record(request, email, success=False)
             raise ValidationError(serializer.errors)
         login_policy_record(request, email, success=True)
-        user_password_change(
+        changed = user_password_change(
             user=request.user,
+            current_password=serializer.validated_data["current_password"],
             new_password=serializer.validated_data["new_password"],
             keep=request.auth.session_id,
         )
+        if not changed:
+            # Another change (an administrator's reset, say) ended this session meanwhile.
+            raise AuthenticationFailed(_("The token's session has ended."), code="token_revoked")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import CredentialChangeExemption, EndReason, LoginSession, User
 from accounts.services import user_password_change
@@ -382,8 +383,11 @@ def _log_out_everywhere(user):
 
 def _change_password_from_another_session(user):
     # As POST /api/auth/password/ does: that session is kept.
-    user_password_change(
-        user=user, new_password="a-new-password-after-a-leak-42", keep=login_pair(user).session_id
+    assert user_password_change(
+        user=user,
+        current_password=PASSWORD,
+        new_password="a-new-password-after-a-leak-42",
+        keep=login_pair(user).session_id,
     )
 
 
@@ -534,3 +538,62 @@ def test_no_exemption_outlives_the_write_it_was_for(settings, api_client, admin_
     user.set_password("yet-Another-passphrase-3")
     user.save()
     assert status_with(token) == 401  # ... and a later change ends it like any other
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reset", ["an administrator's reset", "a logout of that session"])
+def test_a_password_change_racing_a_reset_or_logout_changes_nothing(settings, admin_user, reset):
+    # The current password is checked, then (while the request goes on) an administrator resets
+    # the password, or the caller's session ends: the change must not overwrite or outlive it.
+    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
+    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
+    pair = login_pair(admin_user)
+
+    def meanwhile():
+        if reset == "an administrator's reset":
+            user = User.objects.get(pk=admin_user.pk)
+            user.set_password("the-Administrators-choice-5")
+            user.save()
+        else:
+            LoginSession.objects.filter(pk=pair.session_id).update(ended_at=timezone.now())
+
+    ChangedWhileCheckingHasher.meanwhile = meanwhile
+    response = bearer_client(pair.access.value).post(
+        "/api/auth/password/",
+        {"current_password": PASSWORD, "new_password": "the-Attackers-choice-77"},
+    )
+    assert ChangedWhileCheckingHasher.meanwhile is None
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_revoked"
+    stored = User.objects.get(pk=admin_user.pk)
+    assert not stored.check_password("the-Attackers-choice-77")
+    if reset == "an administrator's reset":
+        assert stored.check_password("the-Administrators-choice-5")
+
+
+@pytest.mark.django_db
+def test_a_rehash_at_login_never_reverts_a_password_changed_meanwhile(settings, api_client):
+    # An outdated hash of the old password; while a login with it is checked, the password
+    # changes. The login's re-hash must not write the old password back.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        f"{__name__}.ChangedWhileCheckingHasher",
+    ]
+    user = User.objects.create_user("outdated@example.com", is_staff=True)
+    User.objects.filter(pk=user.pk).update(
+        password=ChangedWhileCheckingHasher().encode(PASSWORD, "somesalt")
+    )
+
+    def change():
+        fresh = User.objects.get(pk=user.pk)
+        fresh.set_password("the-New-passphrase-61")
+        fresh.save()
+
+    ChangedWhileCheckingHasher.meanwhile = change
+    response = api_client.post("/api/auth/login/", {"email": user.email, "password": PASSWORD})
+    assert ChangedWhileCheckingHasher.meanwhile is None
+    assert response.status_code == 401
+    stored = User.objects.get(pk=user.pk)
+    assert stored.check_password("the-New-passphrase-61")
+    assert not stored.check_password(PASSWORD)
+    assert not LoginSession.objects.filter(user=user, ended_at__isnull=True).exists()
