@@ -7,10 +7,16 @@ on its first authenticated request (never at import, in the preloading master or
 command), on a connection of its own that must reach PostgreSQL directly (session mode: not
 through PgBouncer's transaction pooling, where LISTEN does not work).
 
-The listener vouches for the worker's ``SessionMemory`` while it proves itself alive: a heartbeat
-round trip every ``HEARTBEAT_SECONDS``; none within ``VOUCH_SECONDS`` (a dropped, hung or lagging
-link) and the memory is dropped and every request reads the database, until the listener has
-reconnected and listens again.
+The listener vouches for the worker's ``SessionMemory`` while it proves it hears: every
+``HEARTBEAT_SECONDS`` it notifies a channel of its own and waits to hear that beat back on the
+listening connection. Notifications are delivered in commit order, so a beat heard means every
+revocation committed before it was sent has been heard too; the memory is vouched for until
+``VOUCH_SECONDS`` after the beat was sent, and only for beats heard within ``MAX_LAG_SECONDS``. On
+each (re)connection a probe sent from the application's own database (``DATABASES``) must be
+heard first: a listener pointed at another database, or through a transaction pooler where
+notifications do not arrive, never vouches. A dropped, hung or lagging link, and the memory is
+dropped and every request reads the database, until the listener has reconnected and hears
+again.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import select
 import socket
 import threading
@@ -38,6 +45,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "accounts_revocation"
 HEARTBEAT_SECONDS = 1.0
 VOUCH_SECONDS = 3.0  # N: no heartbeat for this long, and the worker reads the database again
+MAX_LAG_SECONDS = 0.5  # a beat heard later than this: the link lags, the memory is not vouched
 RECONNECT_SECONDS = 0.5
 RECENT_NOTIFICATIONS = 4096
 # The libpq parameters of a DATABASES entry's OPTIONS that the listener's connection takes too.
@@ -58,10 +66,12 @@ _LIBPQ_OPTIONS = (
 class RevocationListener(threading.Thread):
     """Listens on ``CHANNEL`` and makes ``memory`` forget each notified user's sessions."""
 
-    def __init__(self, memory: SessionMemory, params: dict):
+    def __init__(self, memory: SessionMemory, params: dict, probe_params: dict | None = None):
         super().__init__(name="revocation-listener", daemon=True)
         self.memory = memory
         self.params = params
+        # Where the probe comes from: the application's database (by default, the same).
+        self.probe_params = params if probe_params is None else probe_params
         self._stopping = threading.Event()
         self._heard = threading.Condition()
         self._position = 0  # notifications heard so far
@@ -73,7 +83,7 @@ class RevocationListener(threading.Thread):
         while not self._stopping.is_set():
             try:
                 self._listen()
-            except (psycopg.Error, OSError, ValueError) as exc:
+            except (psycopg.Error, OSError) as exc:
                 if not self._stopping.is_set():
                     logger.warning("Revocation listener disconnected: %s", type(exc).__name__)
             self._fileno = None
@@ -82,23 +92,59 @@ class RevocationListener(threading.Thread):
 
     def _listen(self) -> None:
         with psycopg.connect(**self.params, autocommit=True) as conn:
+            beats = f"{CHANNEL}_beat_{secrets.token_hex(8)}"  # this connection's own channel
             self._bounded(conn, f"LISTEN {CHANNEL}")
+            self._bounded(conn, f"LISTEN {beats}")
             self._fileno = conn.fileno()
-            # Listening from here on: what was remembered before may have missed a revocation.
-            self.memory.reset(vouch_seconds=VOUCH_SECONDS)
+            with psycopg.connect(**self.probe_params, autocommit=True) as probe:
+                sent = time.monotonic()
+                self._bounded(probe, "SELECT pg_notify(%s, 'probe')", [beats])
+            try:
+                in_time = self._beat_heard(conn, beats, sent)
+            except TimeoutError:
+                logger.warning(
+                    "Revocation listener does not hear the application's database (another "
+                    "database, or a transaction pooler?): every request reads its session"
+                )
+                raise
+            # Hearing from here on: what was remembered before may have missed a revocation.
+            vouch = sent + VOUCH_SECONDS - time.monotonic() if in_time else 0
+            self.memory.reset(vouch_seconds=vouch)
             while not self._stopping.is_set():
                 for notification in conn.notifies(timeout=HEARTBEAT_SECONDS):
-                    self._heard_user(int(notification.payload))
-                self._bounded(conn, "SELECT 1")
-                self.memory.vouch(VOUCH_SECONDS)
+                    self._apply(notification, beats)
+                sent = time.monotonic()
+                self._bounded(conn, "SELECT pg_notify(%s, 'beat')", [beats])
+                if self._beat_heard(conn, beats, sent):
+                    self.memory.vouch(sent + VOUCH_SECONDS - time.monotonic())
+                else:
+                    self.memory.reset(vouch_seconds=0)  # lagging: read the database meanwhile
 
-    def _bounded(self, conn: psycopg.Connection, sql: str) -> None:
+    def _beat_heard(self, conn: psycopg.Connection, beats: str, sent: float) -> bool:
+        """Apply what arrives until this connection's beat does; whether it came in time. Not
+        heard within ``VOUCH_SECONDS``: the link is down, and the loop reconnects."""
+        for notification in conn.notifies(timeout=VOUCH_SECONDS):
+            if notification.channel == beats:
+                return time.monotonic() - sent <= MAX_LAG_SECONDS
+            self._apply(notification, beats)
+        raise TimeoutError("no heartbeat")
+
+    def _apply(self, notification: psycopg.Notify, beats: str) -> None:
+        payload = notification.payload
+        if notification.channel == beats:
+            return  # a late beat
+        if payload.isascii() and payload.isdecimal():
+            self._heard_user(int(payload))
+        else:  # not one of ours: nothing to forget, and no reason to reconnect
+            logger.warning("Revocation listener ignored a notification it does not understand")
+
+    def _bounded(self, conn: psycopg.Connection, sql: str, params: list | None = None) -> None:
         """Run ``sql``; a link that stays connected but does not answer within ``VOUCH_SECONDS``
         is cut (psycopg has no client-side timeout), so the loop reconnects."""
         watchdog = threading.Timer(VOUCH_SECONDS, _shut_down, args=(conn.fileno(),))
         watchdog.start()
         try:
-            conn.execute(sql)
+            conn.execute(sql, params)
         finally:
             watchdog.cancel()
 
@@ -154,7 +200,11 @@ def _shut_down(fileno: int) -> None:
 def listener_params() -> dict:
     """libpq parameters of the listener's connection: ``JWT_REVOCATION_LISTEN_URL`` when set,
     else the default database's."""
-    database = settings.JWT["REVOCATION_LISTEN_DATABASE"] or settings.DATABASES["default"]
+    return libpq_params(settings.JWT["REVOCATION_LISTEN_DATABASE"] or settings.DATABASES["default"])
+
+
+def libpq_params(database: dict) -> dict:
+    """libpq parameters of a connection of the listener's to ``database`` (a DATABASES entry)."""
     params = {
         "dbname": database.get("NAME"),
         "user": database.get("USER"),
@@ -195,7 +245,9 @@ def verified_sessions() -> SessionMemory | None:
             memory = listener = None
             if size > 0 and connection.vendor == "postgresql":
                 memory = SessionMemory(size)
-                listener = RevocationListener(memory, listener_params())
+                listener = RevocationListener(
+                    memory, listener_params(), libpq_params(settings.DATABASES["default"])
+                )
                 listener.start()
             _Process.memory, _Process.listener = memory, listener
             _Process.pid = os.getpid()
@@ -236,7 +288,9 @@ def revocation_announced(mark: int | None, user_ids: Iterable[int]) -> None:
         for user_id in users:
             listener.memory.forget_user(user_id)
         timeout = settings.JWT["REVOCATION_WAIT"] / 1000
-        if listener.memory.vouching() and not listener.wait_for(users, since=mark, timeout=timeout):
+        if not timeout or not listener.memory.vouching():
+            return
+        if not listener.wait_for(users, since=mark, timeout=timeout):
             logger.warning("Revocation not heard by this worker's listener within %.3f s", timeout)
 
     transaction.on_commit(forget_and_wait)

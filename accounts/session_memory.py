@@ -92,7 +92,7 @@ class SessionMemory:
     def vouch(self, seconds: float) -> None:
         """A heartbeat: the listener is connected and has heard everything sent before it."""
         with self._lock:
-            if not self._vouching():
+            if self._clock() >= self._vouched_until:
                 self._reset()  # it could not vouch a moment ago: what it held may be stale
             self._vouched_until = self._clock() + seconds
 
@@ -100,7 +100,7 @@ class SessionMemory:
         """The listener (re)connected (``vouch_seconds`` > 0) or lost its connection (0)."""
         with self._lock:
             self._reset()
-            self._vouched_until = self._clock() + vouch_seconds if vouch_seconds else 0.0
+            self._vouched_until = self._clock() + vouch_seconds if vouch_seconds > 0 else 0.0
 
     def vouching(self) -> bool:
         with self._lock:

@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts import authentication, revocation_listener, services
 from accounts.models import EndReason, LoginSession, User
 from accounts.revocation_listener import (
+    MAX_LAG_SECONDS,
     VOUCH_SECONDS,
     RevocationListener,
     listener_params,
@@ -686,3 +687,66 @@ def test_unread_means_bytes_wait_on_the_listeners_socket():
         wait_until(listener.unread, timeout=5, what="bytes arrive")
         ours.recv(100)
         assert not listener.unread()
+
+
+def test_a_listener_that_does_not_hear_the_applications_database_never_vouches(
+    channel_database, caplog
+):
+    # Listening on one database while the application writes to another (a wrong
+    # JWT_REVOCATION_LISTEN_URL, or a transaction pooler): the probe is never heard.
+    with throwaway_postgres_database("movies_elsewhere") as elsewhere:
+        parts = urllib.parse.urlsplit(elsewhere)
+        application = {**channel_database, "dbname": parts.path.lstrip("/")}
+        listener = RevocationListener(SessionMemory(10), channel_database, application)
+        listener.start()
+        try:
+            wait_until(
+                lambda: "does not hear the application's database" in caplog.text,
+                timeout=VOUCH_SECONDS + 5,
+                what="the listener says it hears nothing",
+            )
+            assert not listener.memory.vouching()
+            assert listener.memory.ticket() is None
+        finally:
+            listener.stop()
+
+
+def test_a_notification_the_listener_does_not_understand_changes_nothing(channel_database, caplog):
+    with running_listener(channel_database) as listener:
+        memory = listener.memory
+        session = entry(user_id=3)
+        memory.remember(session, memory.ticket())
+        mark = listener.position()
+        notify(channel_database, "not a user id")
+        notify(channel_database, "\u0663")  # ARABIC-INDIC DIGIT THREE: not our user 3
+        notify(channel_database, "7")
+        assert listener.wait_for({7}, since=mark, timeout=2)
+        assert listener.position() == mark + 1
+        assert memory.recall(session.session_id, now=NOW) == session  # no reconnection either
+        assert "ignored a notification it does not understand" in caplog.text
+
+
+def test_a_lagging_link_is_not_vouched_for(channel_database):
+    with TcpProxy(("127.0.0.1", channel_database["port"] or 5432)) as proxy:
+        params = {**channel_database, "host": "127.0.0.1", "port": proxy.port}
+        with running_listener(params) as listener:
+            proxy.delay = MAX_LAG_SECONDS + 0.2  # each beat is heard, but too late
+            wait_until(
+                lambda: not listener.memory.vouching(),
+                timeout=VOUCH_SECONDS + 5,
+                what="a lagging link stops vouching",
+            )
+            proxy.delay = 0
+            wait_until(listener.memory.vouching, timeout=VOUCH_SECONDS + 5, what="back in time")
+
+
+def test_a_live_session_whose_id_changes_is_a_revocation(memory, staff):
+    pair = login_pair(staff)
+    listener = revocation_listener._Process.listener
+    mark = listener.position()
+    with psycopg.connect(**listener_params(), autocommit=True) as other:
+        other.execute(
+            "UPDATE accounts_loginsession SET id = %s WHERE id = %s",
+            [uuid.uuid4(), pair.session_id],
+        )
+    assert listener.wait_for({staff.pk}, since=mark, timeout=1)

@@ -11,6 +11,7 @@
 
 import accounts.models
 import django.db.models.deletion
+import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
@@ -54,9 +55,9 @@ POSTGRESQL = [
         ELSE
             PERFORM pg_notify('accounts_revocation', ended.user_id::text)
             FROM (
-                SELECT DISTINCT o.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                SELECT DISTINCT o.user_id FROM old_rows o LEFT JOIN new_rows n ON n.id = o.id
                 WHERE o.ended_at IS NULL AND (
-                    n.ended_at IS NOT NULL OR n.user_id <> o.user_id
+                    n.id IS NULL OR n.ended_at IS NOT NULL OR n.user_id <> o.user_id
                     OR n.expires_at < o.expires_at OR n.idle_expires_at < o.idle_expires_at)
             ) AS ended;
         END IF;
@@ -100,6 +101,11 @@ SQLITE_REVERSE = ["DROP TRIGGER accounts_user_credentials_changed"]
 
 
 def create_triggers(apps, schema_editor):
+    # What the trigger would have done had it been there: users made inactive before it have no
+    # live session left.
+    apps.get_model("accounts", "LoginSession").objects.filter(
+        ended_at__isnull=True, user__is_active=False
+    ).update(ended_at=django.utils.timezone.now(), end_reason="credentials_changed")
     vendor = schema_editor.connection.vendor
     for statement in {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(vendor, []):
         schema_editor.execute(statement)
