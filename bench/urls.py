@@ -26,26 +26,16 @@ class SimpleJWTMovieViewSet(MovieViewSet):
     permission_classes = (IsAdminUser,)
 
 
+def twin_routes(prefix: str, viewset) -> list:
+    """The detail and list routes of a benchmark twin of the movie viewset under ``prefix``."""
+    return [
+        re_path(rf"^{prefix}/movies/(?P<pk>[^/]+)/?$", viewset.as_view({"get": "retrieve"})),
+        re_path(rf"^{prefix}/movies/?$", viewset.as_view({"get": "list"})),
+    ]
+
+
 urlpatterns = [
     *project_urlpatterns,
-    re_path(
-        r"^bench/open/movies/(?P<pk>[^/]+)/?$",
-        OpenMovieViewSet.as_view({"get": "retrieve"}),
-        name="bench-open-movie",
-    ),
-    re_path(
-        r"^bench/open/movies/?$",
-        OpenMovieViewSet.as_view({"get": "list"}),
-        name="bench-open-movies",
-    ),
-    re_path(
-        r"^bench/simplejwt/movies/(?P<pk>[^/]+)/?$",
-        SimpleJWTMovieViewSet.as_view({"get": "retrieve"}),
-        name="bench-simplejwt-movie",
-    ),
-    re_path(
-        r"^bench/simplejwt/movies/?$",
-        SimpleJWTMovieViewSet.as_view({"get": "list"}),
-        name="bench-simplejwt-movies",
-    ),
+    *twin_routes("bench/open", OpenMovieViewSet),
+    *twin_routes("bench/simplejwt", SimpleJWTMovieViewSet),
 ]

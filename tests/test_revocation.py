@@ -391,6 +391,17 @@ def _change_password_from_another_session(user):
     )
 
 
+def log_in_while(meanwhile, *, settings, client, user):
+    """A login of ``user`` with the right password that runs ``meanwhile`` once its password
+    check is done: what a change committed while the login is hashing looks like to it."""
+    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
+    User.objects.filter(pk=user.pk).update(password=make_password(PASSWORD))
+    ChangedWhileCheckingHasher.meanwhile = meanwhile
+    response = client.post("/api/auth/login/", {"email": user.email, "password": PASSWORD})
+    assert ChangedWhileCheckingHasher.meanwhile is None  # it did run
+    return response
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "change",
@@ -399,15 +410,12 @@ def _change_password_from_another_session(user):
 def test_a_login_racing_a_credential_change_gets_no_session(
     settings, api_client, admin_user, change, caplog
 ):
-    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
-    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
-    ChangedWhileCheckingHasher.meanwhile = lambda: change(User.objects.get(pk=admin_user.pk))
-
-    response = api_client.post(
-        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    response = log_in_while(
+        lambda: change(User.objects.get(pk=admin_user.pk)),
+        settings=settings,
+        client=api_client,
+        user=admin_user,
     )
-
-    assert ChangedWhileCheckingHasher.meanwhile is None  # the change did run
     assert response.status_code == 401
     assert response.json() == {
         "detail": "The email or password is incorrect.",
@@ -424,15 +432,12 @@ def test_a_login_racing_a_credential_change_gets_no_session(
 @pytest.mark.django_db
 def test_a_login_racing_log_out_everywhere_starts_a_session(settings, api_client, admin_user):
     # Logging out everywhere ends the sessions that exist; the right password may start another.
-    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
-    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
-    ChangedWhileCheckingHasher.meanwhile = lambda: _log_out_everywhere(admin_user)
-
-    response = api_client.post(
-        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    response = log_in_while(
+        lambda: _log_out_everywhere(admin_user),
+        settings=settings,
+        client=api_client,
+        user=admin_user,
     )
-
-    assert ChangedWhileCheckingHasher.meanwhile is None
     assert response.status_code == 200
     assert status_with(response.json()["access_token"]) == 200
     assert end_reasons(admin_user) == {EndReason.LOGOUT_ALL, ""}
@@ -449,11 +454,8 @@ def _rehash_the_same_password(user):
 
 @pytest.mark.django_db
 def test_a_login_racing_the_deletion_of_its_user_gets_no_session(settings, api_client, admin_user):
-    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
-    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
-    ChangedWhileCheckingHasher.meanwhile = lambda: _delete_user(admin_user)
-    response = api_client.post(
-        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    response = log_in_while(
+        lambda: _delete_user(admin_user), settings=settings, client=api_client, user=admin_user
     )
     assert response.status_code == 401
     assert not LoginSession.objects.exists()
@@ -462,13 +464,12 @@ def test_a_login_racing_the_deletion_of_its_user_gets_no_session(settings, api_c
 @pytest.mark.django_db
 def test_a_login_racing_a_rehash_of_the_same_password_succeeds(settings, api_client, admin_user):
     # The correct password is never a failure: the hash changed, the password did not.
-    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
-    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
-    ChangedWhileCheckingHasher.meanwhile = lambda: _rehash_the_same_password(admin_user)
-    response = api_client.post(
-        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    response = log_in_while(
+        lambda: _rehash_the_same_password(admin_user),
+        settings=settings,
+        client=api_client,
+        user=admin_user,
     )
-    assert ChangedWhileCheckingHasher.meanwhile is None
     assert response.status_code == 200
     assert status_with(response.json()["access_token"]) == 200
 

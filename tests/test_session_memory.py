@@ -345,37 +345,45 @@ def test_log_out_everywhere_notifies_once_per_user(memory, staff):
     assert set(LoginSession.objects.values_list("end_reason", flat=True)) == {EndReason.LOGOUT_ALL}
 
 
-def test_a_worker_whose_listener_is_cut_off_reads_every_request(settings, transactional_db, staff):
+@contextmanager
+def listener_through_a_proxy(settings, **jwt) -> Iterator[tuple[SessionMemory, TcpProxy]]:
+    """This process's memory, its listener connected to the test database through a TcpProxy."""
     postgres_only()
     database = settings.DATABASES["default"]
     with TcpProxy((database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))) as proxy:
         settings.JWT = {
             **settings.JWT,
             "SESSION_MEMORY_SIZE": 100,
+            **jwt,
             "REVOCATION_LISTEN_DATABASE": {**database, "HOST": "127.0.0.1", "PORT": proxy.port},
         }
         try:
             memory = verified_sessions()
             wait_until(memory.vouching, timeout=10, what="the listener vouches")
-            pair = login_pair(staff)
-            client = bearer_client(pair.access.value)
-            assert client.get("/api/auth/me/").status_code == 200
-            assert remembered(memory, pair.session_id)
-
-            proxy.hang()  # the link stays connected but answers nothing more
-            wait_until(lambda: not memory.vouching(), timeout=VOUCH_SECONDS + 2, what="no vouch")
-            assert not remembered(memory, pair.session_id)
-            # A revocation the listener cannot hear is read from the database.
-            session_end(session_id=pair.session_id, reason=EndReason.ADMIN)
-            assert client.get("/api/auth/me/").status_code == 401
-
-            proxy.restore()
-            wait_until(memory.vouching, timeout=10, what="the listener is back")
-            again = login_pair(staff)
-            assert bearer_client(again.access.value).get("/api/auth/me/").status_code == 200
-            assert remembered(memory, again.session_id)
+            yield memory, proxy
         finally:
             revocation_listener.stop()
+
+
+def test_a_worker_whose_listener_is_cut_off_reads_every_request(settings, transactional_db, staff):
+    with listener_through_a_proxy(settings) as (memory, proxy):
+        pair = login_pair(staff)
+        client = bearer_client(pair.access.value)
+        assert client.get("/api/auth/me/").status_code == 200
+        assert remembered(memory, pair.session_id)
+
+        proxy.hang()  # the link stays connected but answers nothing more
+        wait_until(lambda: not memory.vouching(), timeout=VOUCH_SECONDS + 2, what="no vouch")
+        assert not remembered(memory, pair.session_id)
+        # A revocation the listener cannot hear is read from the database.
+        session_end(session_id=pair.session_id, reason=EndReason.ADMIN)
+        assert client.get("/api/auth/me/").status_code == 401
+
+        proxy.restore()
+        wait_until(memory.vouching, timeout=10, what="the listener is back")
+        again = login_pair(staff)
+        assert bearer_client(again.access.value).get("/api/auth/me/").status_code == 200
+        assert remembered(memory, again.session_id)
 
 
 def test_nothing_is_recalled_or_kept_while_a_notification_waits_unread():
@@ -488,31 +496,16 @@ def test_deleting_a_user_forgets_their_sessions_everywhere(memory, staff):
 def test_a_revocation_the_listener_hears_too_late_is_logged_and_still_done(
     settings, transactional_db, staff, caplog
 ):
-    postgres_only()
-    database = settings.DATABASES["default"]
-    with TcpProxy((database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))) as proxy:
-        settings.JWT = {
-            **settings.JWT,
-            "SESSION_MEMORY_SIZE": 100,
-            "REVOCATION_WAIT": 100,
-            "REVOCATION_LISTEN_DATABASE": {**database, "HOST": "127.0.0.1", "PORT": proxy.port},
-        }
-        try:
-            memory = verified_sessions()
-            wait_until(memory.vouching, timeout=10, what="the listener vouches")
-            pair = login_pair(staff)
-            client = bearer_client(pair.access.value)
-            assert client.get("/api/auth/me/").status_code == 200
-            proxy.delay = 0.5  # later than the 100 ms the call waits
-            started = time.monotonic()
-            assert client.post("/api/auth/logout/").status_code == 204
-            assert time.monotonic() - started < 0.5
-            assert (
-                "Revocation not heard by this worker's listener within 0.100 s" in caplog.messages
-            )
-            assert client.get("/api/auth/me/").status_code == 401  # forgotten here at once
-        finally:
-            revocation_listener.stop()
+    with listener_through_a_proxy(settings, REVOCATION_WAIT=100) as (_, proxy):
+        pair = login_pair(staff)
+        client = bearer_client(pair.access.value)
+        assert client.get("/api/auth/me/").status_code == 200
+        proxy.delay = 0.5  # later than the 100 ms the call waits
+        started = time.monotonic()
+        assert client.post("/api/auth/logout/").status_code == 204
+        assert time.monotonic() - started < 0.5
+        assert "Revocation not heard by this worker's listener within 0.100 s" in caplog.messages
+        assert client.get("/api/auth/me/").status_code == 401  # forgotten here at once
 
 
 @pytest.fixture
