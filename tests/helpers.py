@@ -141,14 +141,6 @@ def require(available: bool, what: str) -> None:
     pytest.skip(f"{what} is missing; .ci/run provides it")
 
 
-def postgres_only() -> None:
-    """Skip on SQLite: what PostgreSQL alone does (notifications) runs in .ci/run's second pass."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only: .ci/run's second pass runs it")
-
-
 def require_program(path: str) -> None:
     require(shutil.which(path) is not None, path)
 

@@ -42,7 +42,6 @@ from tests.helpers import (
     bearer_client,
     forge_token,
     login_pair,
-    postgres_only,
     throwaway_postgres_database,
 )
 from tests.servers import RedisServer, TcpProxy, wait_until
@@ -226,12 +225,12 @@ def test_the_listener_takes_its_databases_connection_options(settings):
     assert (params["connect_timeout"], params["keepalives_idle"]) == (7, 30)
 
 
-# In-process against PostgreSQL: the listener thread of this process, on the test database.
+# In-process against PostgreSQL (marked: the SQLite pass leaves them out): the listener thread
+# of this process, on the test database.
 
 
 @pytest.fixture
 def memory(settings, transactional_db):
-    postgres_only()
     settings.JWT = {**settings.JWT, "SESSION_MEMORY_SIZE": 100, "REVOCATION_WAIT": 2000}
     memory = verified_sessions()
     wait_until(memory.vouching, timeout=10, what="the listener vouches")
@@ -248,6 +247,7 @@ def remembered(memory: SessionMemory, session_id: uuid.UUID) -> bool:
     return memory.recall(session_id, now=datetime.now(UTC)) is not None
 
 
+@pytest.mark.postgres
 def test_a_sessions_later_requests_read_nothing(memory, staff, make_movie, settings, tmp_path):
     with RedisServer(tmp_path) as server:
         settings.CACHES = {
@@ -276,6 +276,7 @@ def test_a_sessions_later_requests_read_nothing(memory, staff, make_movie, setti
                 assert commands == 1  # the INFO above itself: no cache command from the request
 
 
+@pytest.mark.postgres
 def test_ending_a_session_is_heard_and_forgotten_before_the_call_answers(memory, staff):
     pair = login_pair(staff)
     client = bearer_client(pair.access.value)
@@ -286,6 +287,7 @@ def test_ending_a_session_is_heard_and_forgotten_before_the_call_answers(memory,
     assert client.get("/api/auth/me/").status_code == 401
 
 
+@pytest.mark.postgres
 def test_a_change_written_elsewhere_is_pushed_here(memory, staff):
     pair = login_pair(staff)
     client = bearer_client(pair.access.value)
@@ -299,6 +301,7 @@ def test_a_change_written_elsewhere_is_pushed_here(memory, staff):
     assert client.get("/api/auth/me/").status_code == 401
 
 
+@pytest.mark.postgres
 def test_a_revocation_during_the_first_read_is_not_remembered(memory, staff, monkeypatch):
     pair = login_pair(staff)
     read = authentication.session_get_with_user
@@ -321,6 +324,7 @@ def test_a_revocation_during_the_first_read_is_not_remembered(memory, staff, mon
     assert client.get("/api/auth/me/").status_code == 401  # the next one reads it again
 
 
+@pytest.mark.postgres
 def test_refresh_and_login_are_not_revocations(memory, staff, api_client):
     pair = login_pair(staff)
     assert bearer_client(pair.access.value).get("/api/auth/me/").status_code == 200
@@ -334,6 +338,7 @@ def test_refresh_and_login_are_not_revocations(memory, staff, api_client):
     assert remembered(memory, pair.session_id)
 
 
+@pytest.mark.postgres
 def test_log_out_everywhere_notifies_once_per_user(memory, staff):
     sessions = [login_pair(staff) for _ in range(3)]
     client = bearer_client(sessions[0].access.value)
@@ -348,7 +353,6 @@ def test_log_out_everywhere_notifies_once_per_user(memory, staff):
 @contextmanager
 def listener_through_a_proxy(settings, **jwt) -> Iterator[tuple[SessionMemory, TcpProxy]]:
     """This process's memory, its listener connected to the test database through a TcpProxy."""
-    postgres_only()
     database = settings.DATABASES["default"]
     with TcpProxy((database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))) as proxy:
         settings.JWT = {
@@ -365,6 +369,7 @@ def listener_through_a_proxy(settings, **jwt) -> Iterator[tuple[SessionMemory, T
             revocation_listener.stop()
 
 
+@pytest.mark.postgres
 def test_a_worker_whose_listener_is_cut_off_reads_every_request(settings, transactional_db, staff):
     with listener_through_a_proxy(settings) as (memory, proxy):
         pair = login_pair(staff)
@@ -482,6 +487,7 @@ def test_the_listener_stops_vouching_when_its_link_fails_and_catches_up(channel_
             assert listener.wait_for({4}, since=mark, timeout=2)
 
 
+@pytest.mark.postgres
 def test_deleting_a_user_forgets_their_sessions_everywhere(memory, staff):
     pair = login_pair(staff)
     assert bearer_client(pair.access.value).get("/api/auth/me/").status_code == 200
@@ -493,6 +499,7 @@ def test_deleting_a_user_forgets_their_sessions_everywhere(memory, staff):
     assert not remembered(memory, pair.session_id)
 
 
+@pytest.mark.postgres
 def test_a_revocation_the_listener_hears_too_late_is_logged_and_still_done(
     settings, transactional_db, staff, caplog
 ):
@@ -733,6 +740,7 @@ def test_a_lagging_link_is_not_vouched_for(channel_database):
             wait_until(listener.memory.vouching, timeout=VOUCH_SECONDS + 5, what="back in time")
 
 
+@pytest.mark.postgres
 def test_a_live_session_whose_id_changes_is_a_revocation(memory, staff):
     pair = login_pair(staff)
     listener = revocation_listener._Process.listener
