@@ -277,7 +277,7 @@ def revocation_mark() -> int | None:
 
 def revocation_announced(mark: int | None, user_ids: Iterable[int]) -> None:
     """Once the current transaction commits, forget ``user_ids``' sessions in this worker at
-    once, then wait (``JWT_REVOCATION_WAIT`` ms at most) until this worker's listener has heard
+    once, then wait (``JWT_REVOCATION_WAIT`` at most) until this worker's listener has heard
     the revocation: every other worker's has then too, in practice. On timeout the revocation
     stands (it is committed); the wait is logged."""
     if mark is None:
@@ -287,7 +287,7 @@ def revocation_announced(mark: int | None, user_ids: Iterable[int]) -> None:
     def forget_and_wait() -> None:
         for user_id in users:
             listener.memory.forget_user(user_id)
-        timeout = settings.JWT["REVOCATION_WAIT"] / 1000
+        timeout = settings.JWT["REVOCATION_WAIT"]
         if not timeout or not listener.memory.vouching():
             return
         if not listener.wait_for(users, since=mark, timeout=timeout):

@@ -61,12 +61,14 @@ class SessionSerializer(serializers.ModelSerializer):
 class PasswordChangeSerializer(serializers.Serializer):
     """Checks the current password and runs Django's password validators on the new one."""
 
+    WRONG_CURRENT_PASSWORD = _("The current password is incorrect.")
+
     current_password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
     new_password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
 
     def validate_current_password(self, value: str) -> str:
         if not user_password_check(user=self.context["user"], raw_password=value):
-            raise serializers.ValidationError(_("The current password is incorrect."))
+            raise serializers.ValidationError(self.WRONG_CURRENT_PASSWORD)
         return value
 
     def validate_new_password(self, value: str) -> str:

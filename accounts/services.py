@@ -60,6 +60,18 @@ class RefreshRefused(Exception):
     """A refresh token was refused. ``str(exc)`` is a short reason, safe to show the client."""
 
 
+class PasswordChangeRefused(Exception):
+    """A password change found, under the user's lock, that what it checked no longer holds."""
+
+
+class SessionEnded(PasswordChangeRefused):
+    """The caller's session ended meanwhile (an administrator's reset, a logout)."""
+
+
+class CurrentPasswordChanged(PasswordChangeRefused):
+    """The password checked is no longer the current one (another change committed first)."""
+
+
 REFRESH_INVALID = _("The refresh token is not valid.")
 REFRESH_SESSION_OVER = _("The session has ended or expired; log in again.")
 REFRESH_CONSUMED = _("The refresh token has already been used.")
@@ -222,7 +234,7 @@ def sessions_end(*, sessions: QuerySet[LoginSession], reason: EndReason) -> int:
     mark = revocation_mark()
     with transaction.atomic():
         live = sessions.filter(ended_at__isnull=True)
-        users = set(live.values_list("user_id", flat=True)) if mark is not None else set()
+        users = set(live.values_list("user_id", flat=True))
         ended = live.update(ended_at=timezone.now(), end_reason=reason)
         if ended:
             revocation_announced(mark, users)
@@ -246,28 +258,30 @@ def user_sessions_end(*, user: User, reason: EndReason, keep: uuid.UUID | None =
 
 def user_password_change(
     *, user: User, current_password: str, new_password: str, keep: uuid.UUID
-) -> bool:
-    """Set ``user``'s password and end every session of theirs but ``keep`` (the caller's), or
-    change nothing and answer ``False`` when, since ``current_password`` was checked against
-    ``user.password``, the password changed or the caller's session ended (an administrator's
-    reset while this request ran must not be overwritten by it)."""
+) -> None:
+    """Set ``user``'s password and end every session of theirs but ``keep`` (the caller's).
+
+    ``current_password`` was checked against ``user.password`` before; under the user's row lock
+    this checks again that it still holds, so that a change committed meanwhile (an
+    administrator's reset, a double submit) is never overwritten: ``SessionEnded`` or
+    ``CurrentPasswordChanged``, and nothing changes. A re-hash of the same password meanwhile
+    (another login) is no change.
+    """
     with transaction.atomic():
         stored = user_credentials_locked(user_id=user.pk)  # a concurrent change waits, or is seen
-        still_live = LoginSession.objects.live(now=timezone.now()).filter(pk=keep).exists()
-        if stored is None or not still_live:
-            return False
+        if stored is None or not LoginSession.objects.live(now=timezone.now()).filter(pk=keep):
+            raise SessionEnded
         if stored["password"] != user.password and not check_password(
             current_password, stored["password"]
         ):
-            return False
+            raise CurrentPasswordChanged
         user_sessions_end(user=user, reason=EndReason.PASSWORD_CHANGE, keep=keep)
-        new_hash = make_password(new_password)
-        _password_write(user=user, new_hash=new_hash, replaces=stored["password"], keep=keep)
-        user.password = new_hash
+        _password_write(
+            user=user, new_hash=make_password(new_password), replaces=stored["password"], keep=keep
+        )
     # What AbstractBaseUser.save() would have done: tell the validators (e.g. password history).
     password_validation.password_changed(new_password, user)
     logger.info("Password changed for user %s", user.pk)
-    return True
 
 
 def _token_pair(

@@ -28,7 +28,9 @@ from accounts.serializers import (
     TokenSerializer,
 )
 from accounts.services import (
+    CurrentPasswordChanged,
     RefreshRefused,
+    SessionEnded,
     TokenPair,
     session_end,
     session_refresh,
@@ -332,15 +334,22 @@ class PasswordChangeView(APIView):
                 login_policy_record(request, email, success=False)
             raise ValidationError(serializer.errors)
         login_policy_record(request, email, success=True)
-        changed = user_password_change(
-            user=request.user,
-            current_password=serializer.validated_data["current_password"],
-            new_password=serializer.validated_data["new_password"],
-            keep=request.auth.session_id,
-        )
-        if not changed:
+        try:
+            user_password_change(
+                user=request.user,
+                current_password=serializer.validated_data["current_password"],
+                new_password=serializer.validated_data["new_password"],
+                keep=request.auth.session_id,
+            )
+        except SessionEnded:
             # Another change (an administrator's reset, say) ended this session meanwhile.
-            raise AuthenticationFailed(_("The token's session has ended."), code="token_revoked")
+            raise AuthenticationFailed(
+                _("The token's session has ended."), code="token_revoked"
+            ) from None
+        except CurrentPasswordChanged:
+            raise ValidationError(
+                {"current_password": [PasswordChangeSerializer.WRONG_CURRENT_PASSWORD]}
+            ) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -221,10 +221,10 @@ JWT = {
     "AUDIENCE": env_str("JWT_AUDIENCE", "movies-api"),
     "LEEWAY": env_int("JWT_LEEWAY", 10),
     # Revocation (README, "Revocation"): sessions each worker remembers (0: read every request),
-    # how long a call that ends sessions waits for its worker's listener (ms), and the address
+    # how long a call that ends sessions waits for its worker's listener, and the address
     # the listener uses (a direct PostgreSQL connection; default: DATABASE_URL).
     "SESSION_MEMORY_SIZE": env_int("JWT_SESSION_MEMORY_SIZE", 10_000, minimum=0),
-    "REVOCATION_WAIT": env_int("JWT_REVOCATION_WAIT", 250, minimum=0),
+    "REVOCATION_WAIT": env_int("JWT_REVOCATION_WAIT", 250, minimum=0) / 1000,  # seconds
     "REVOCATION_LISTEN_DATABASE": (
         dj_database_url.parse(env_str("JWT_REVOCATION_LISTEN_URL"))
         if env_str("JWT_REVOCATION_LISTEN_URL")

@@ -12,8 +12,10 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import CredentialChangeExemption, EndReason, LoginSession, User
 from accounts.services import user_password_change
 from tests.helpers import (
@@ -383,7 +385,7 @@ def _log_out_everywhere(user):
 
 def _change_password_from_another_session(user):
     # As POST /api/auth/password/ does: that session is kept.
-    assert user_password_change(
+    user_password_change(
         user=user,
         current_password=PASSWORD,
         new_password="a-new-password-after-a-leak-42",
@@ -598,3 +600,88 @@ def test_a_rehash_at_login_never_reverts_a_password_changed_meanwhile(settings, 
     assert stored.check_password("the-New-passphrase-61")
     assert not stored.check_password(PASSWORD)
     assert not LoginSession.objects.filter(user=user, ended_at__isnull=True).exists()
+
+
+def _rehash_as_a_login_does(user):
+    # What another login's re-hash writes: the same password, a new hash, no session ended.
+    fresh = User.objects.get(pk=user.pk)
+    assert services._password_write(
+        user=fresh, new_hash=make_password(PASSWORD), replaces=fresh.password, keep=None
+    )
+
+
+def _change_password_in_the_same_session(user, session_id):
+    user_password_change(
+        user=User.objects.get(pk=user.pk),
+        current_password=PASSWORD,
+        new_password="the-First-new-passphrase-2",
+        keep=session_id,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("meanwhile", ["another change", "a re-hash"])
+def test_a_password_change_that_checked_a_password_changed_meanwhile(
+    settings, admin_user, meanwhile
+):
+    # A double submit: both requests checked the old password; the first one committed. The
+    # second is refused as a wrong current password. A re-hash of the same password meanwhile
+    # (another login) is no change: the change goes through.
+    settings.PASSWORD_HASHERS = [f"{__name__}.ChangedWhileCheckingHasher"]
+    User.objects.filter(pk=admin_user.pk).update(password=make_password(PASSWORD))
+    pair = login_pair(admin_user)
+    ChangedWhileCheckingHasher.meanwhile = (
+        (lambda: _change_password_in_the_same_session(admin_user, pair.session_id))
+        if meanwhile == "another change"
+        else (lambda: _rehash_as_a_login_does(admin_user))
+    )
+    response = bearer_client(pair.access.value).post(
+        "/api/auth/password/",
+        {"current_password": PASSWORD, "new_password": "the-Second-new-passphrase-3"},
+    )
+    assert ChangedWhileCheckingHasher.meanwhile is None
+    stored = User.objects.get(pk=admin_user.pk)
+    if meanwhile == "another change":
+        assert response.status_code == 400
+        assert response.json() == {"current_password": ["The current password is incorrect."]}
+        assert stored.check_password("the-First-new-passphrase-2")
+    else:
+        assert response.status_code == 204
+        assert stored.check_password("the-Second-new-passphrase-3")
+    assert status_with(pair.access.value) == 200  # the caller's session goes on either way
+
+
+@pytest.mark.django_db
+def test_a_login_that_rehashes_checks_the_password_once_and_hashes_it_once(
+    settings, api_client, admin_user
+):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    User.objects.filter(pk=admin_user.pk).update(
+        password=CountingHasher().encode(PASSWORD, "somesalt", iterations=1000)  # outdated
+    )
+    CountingHasher.verified, CountingHasher.hashed = [], 0
+    response = api_client.post(
+        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert (CountingHasher.verified, CountingHasher.hashed) == ([PASSWORD], 1)
+    assert User.objects.get(pk=admin_user.pk).password.startswith("pbkdf2_sha256_counting$2000$")
+
+
+@pytest.mark.django_db
+def test_a_password_change_writes_only_its_users_row(admin_user):
+    # Another user whose stored hash is, by chance, the very same string.
+    twin = User.objects.create_user("twin@example.com", is_staff=True)
+    User.objects.filter(pk__in=[admin_user.pk, twin.pk]).update(
+        password=QuickPBKDF2PasswordHasher().encode(PASSWORD, "samesalt")
+    )
+    admin_token = access_token_for(admin_user)
+    settings_hashers = ["tests.helpers.QuickPBKDF2PasswordHasher"]
+    with override_settings(PASSWORD_HASHERS=settings_hashers):
+        response = bearer_client(admin_token).post(
+            "/api/auth/password/",
+            {"current_password": PASSWORD, "new_password": "only-Mine-changes-4"},
+        )
+        assert response.status_code == 204
+        assert User.objects.get(pk=twin.pk).check_password(PASSWORD)
+        assert User.objects.get(pk=admin_user.pk).check_password("only-Mine-changes-4")

@@ -32,6 +32,7 @@ from accounts.revocation_listener import (
     MAX_LAG_SECONDS,
     VOUCH_SECONDS,
     RevocationListener,
+    libpq_params,
     listener_params,
     verified_sessions,
 )
@@ -231,7 +232,7 @@ def test_the_listener_takes_its_databases_connection_options(settings):
 
 @pytest.fixture
 def memory(settings, transactional_db):
-    settings.JWT = {**settings.JWT, "SESSION_MEMORY_SIZE": 100, "REVOCATION_WAIT": 2000}
+    settings.JWT = {**settings.JWT, "SESSION_MEMORY_SIZE": 100, "REVOCATION_WAIT": 2.0}
     memory = verified_sessions()
     wait_until(memory.vouching, timeout=10, what="the listener vouches")
     yield memory
@@ -503,7 +504,7 @@ def test_deleting_a_user_forgets_their_sessions_everywhere(memory, staff):
 def test_a_revocation_the_listener_hears_too_late_is_logged_and_still_done(
     settings, transactional_db, staff, caplog
 ):
-    with listener_through_a_proxy(settings, REVOCATION_WAIT=100) as (_, proxy):
+    with listener_through_a_proxy(settings, REVOCATION_WAIT=0.1) as (_, proxy):
         pair = login_pair(staff)
         client = bearer_client(pair.access.value)
         assert client.get("/api/auth/me/").status_code == 200
@@ -751,3 +752,54 @@ def test_a_live_session_whose_id_changes_is_a_revocation(memory, staff):
             [uuid.uuid4(), pair.session_id],
         )
     assert listener.wait_for({staff.pk}, since=mark, timeout=1)
+
+
+@pytest.fixture
+def no_revocation_wait(settings):
+    settings.JWT = {**settings.JWT, "REVOCATION_WAIT": 0}
+
+
+def test_a_revocation_wait_of_zero_waits_for_nothing_and_logs_nothing(
+    no_revocation_wait, this_process_listener, django_capture_on_commit_callbacks, caplog
+):
+    memory = this_process_listener.memory
+    session = entry(user_id=21)
+    memory.remember(session, memory.ticket())
+    with django_capture_on_commit_callbacks(execute=True):
+        revocation_listener.revocation_announced(revocation_listener.revocation_mark(), [21])
+    assert memory.recall(session.session_id, now=NOW) is None  # forgotten here all the same
+    assert not [r for r in caplog.records if r.name == "accounts.revocation_listener"]
+
+
+def test_another_process_has_no_mark_of_this_ones_listener(this_process_listener, monkeypatch):
+    assert revocation_listener.revocation_mark() == this_process_listener.position()
+    monkeypatch.setattr(revocation_listener._Process, "pid", os.getpid() + 1)  # as after fork()
+    assert revocation_listener.revocation_mark() is None
+
+
+def test_stopping_ends_this_processs_listener_and_forgets_it(channel_database):
+    listener = RevocationListener(SessionMemory(10), channel_database)
+    revocation_listener._Process.pid = os.getpid()
+    revocation_listener._Process.memory = listener.memory
+    revocation_listener._Process.listener = listener
+    listener.start()
+    revocation_listener.stop()
+    assert not listener.is_alive()
+    assert revocation_listener._Process.pid is None
+    assert revocation_listener._Process.memory is None
+    assert revocation_listener._Process.listener is None
+
+
+def test_without_a_listen_address_the_listener_uses_the_default_database(settings):
+    settings.JWT = {**settings.JWT, "REVOCATION_LISTEN_DATABASE": None}
+    assert listener_params() == libpq_params(settings.DATABASES["default"])
+    assert libpq_params({"NAME": "movies"}) == {
+        "dbname": "movies",
+        "connect_timeout": 2,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
+        "tcp_user_timeout": 10_000,
+        "application_name": "revocation listener",
+    }
