@@ -612,15 +612,17 @@ def test_each_request_gets_a_fresh_user_of_the_remembered_values(
     assert first is not second
     assert first is not read
     for user in (first, second):
-        values = (user.pk, user.email, user.is_staff, user.is_superuser, user.is_active)
-        assert values == (worker_admin.pk, worker_admin.email, True, True, True)
         assert user.get_deferred_fields() == {"password", "last_login", "date_joined"}
-        assert not user._state.adding
+        assert (user._state.db, user._state.adding) == ("default", False)
+        with CaptureQueriesContext(connection) as reads:
+            values = (user.pk, user.email, user.is_staff, user.is_superuser, user.is_active)
+        assert reads.captured_queries == []  # remembered, not loaded
+        assert values == (worker_admin.pk, worker_admin.email, True, True, True)
     assert first.check_password(PASSWORD)  # a deferred field loads on first use
 
 
 def test_a_remembered_session_is_still_checked_against_the_token(
-    this_process_listener, worker_admin
+    this_process_listener, worker_admin, caplog
 ):
     other = User.objects.create_user("other.worker@example.com", PASSWORD, is_staff=True)
     pair = login_pair(worker_admin)
@@ -635,6 +637,13 @@ def test_a_remembered_session_is_still_checked_against_the_token(
         response = bearer_client(token).get("/api/auth/me/")
         assert response.status_code == 401
         assert response["WWW-Authenticate"].endswith(f'error_description="{reason}"')
+    # Logged with the user the token names, as a refusal read from the database is.
+    assert f"Bearer token rejected for user {other.pk}: The token's session is unknown." in (
+        caplog.messages
+    )
+    assert f"Bearer token rejected for user {worker_admin.pk}: The token has been revoked." in (
+        caplog.messages
+    )
 
 
 def test_a_remembered_session_past_its_expiry_is_read_again(this_process_listener, worker_admin):
