@@ -379,6 +379,16 @@ def _deactivate(user):
     user.save()
 
 
+def _rename(user):
+    user.email = "renamed.meanwhile@example.com"
+    user.save()
+
+
+def _demote(user):
+    user.is_staff = False
+    user.save()
+
+
 def _log_out_everywhere(user):
     bearer_client(access_token_for(user)).post("/api/auth/logout/all/")
 
@@ -407,7 +417,7 @@ def log_in_while(meanwhile, *, settings, client, user):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "change",
-    [_set_new_password, _deactivate, _change_password_from_another_session],
+    [_set_new_password, _deactivate, _rename, _demote, _change_password_from_another_session],
 )
 def test_a_login_racing_a_credential_change_gets_no_session(
     settings, api_client, admin_user, change, caplog
