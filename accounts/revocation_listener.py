@@ -35,7 +35,7 @@ from collections.abc import Iterable
 import psycopg
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import connection, transaction
+from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.session_memory import SessionMemory
@@ -43,6 +43,7 @@ from accounts.session_memory import SessionMemory
 logger = logging.getLogger(__name__)
 
 CHANNEL = "accounts_revocation"
+POSTGRESQL = "django.db.backends.postgresql"
 HEARTBEAT_SECONDS = 1.0
 VOUCH_SECONDS = 3.0  # N: no heartbeat for this long, and the worker reads the database again
 MAX_LAG_SECONDS = 0.5  # a beat heard later than this: the link lags, the memory is not vouched
@@ -235,19 +236,22 @@ class _Process:
 
 def verified_sessions() -> SessionMemory | None:
     """This worker's memory of verified sessions, its listener started on the first call in this
-    process; ``None`` where every request reads its session: on SQLite (no notifications; for
-    development only) and when ``JWT_SESSION_MEMORY_SIZE`` is 0."""
+    process; ``None`` where every request reads its session: when the listener's database is not
+    PostgreSQL (SQLite has no notifications; for development only) and when
+    ``JWT_SESSION_MEMORY_SIZE`` is 0. (A listener whose probe from the application's database
+    is not heard never vouches: an application on SQLite with a PostgreSQL listen address reads
+    every request too.)"""
     if _Process.pid == os.getpid():
         return _Process.memory
     with _Process.lock:
         if _Process.pid != os.getpid():
             size = settings.JWT["SESSION_MEMORY_SIZE"]
+            listen = settings.JWT["REVOCATION_LISTEN_DATABASE"] or settings.DATABASES["default"]
             memory = listener = None
-            if size > 0 and connection.vendor == "postgresql":
+            if size > 0 and listen["ENGINE"] == POSTGRESQL:
                 memory = SessionMemory(size)
-                listener = RevocationListener(
-                    memory, listener_params(), libpq_params(settings.DATABASES["default"])
-                )
+                application = libpq_params(settings.DATABASES["default"])
+                listener = RevocationListener(memory, libpq_params(listen), application)
                 listener.start()
             _Process.memory, _Process.listener = memory, listener
             _Process.pid = os.getpid()

@@ -10,6 +10,7 @@ a revocation is used for its own request and then dropped, never kept.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
@@ -43,7 +44,8 @@ class SessionMemory:
         self.unread: Callable[[], bool] = lambda: False
         self._lock = threading.Lock()
         self._sessions: OrderedDict[uuid.UUID, VerifiedSession] = OrderedDict()
-        self._generation = 0
+        self._generations = itertools.count()
+        self._generation = next(self._generations)
         self._vouched_until = 0.0  # a deadline on the clock; 0: cannot vouch
 
     def __len__(self) -> int:
@@ -84,7 +86,7 @@ class SessionMemory:
     def forget_user(self, user_id: int) -> None:
         """A revocation of ``user_id``'s sessions: forget them; no read in flight is kept."""
         with self._lock:
-            self._generation += 1
+            self._generation = next(self._generations)
             ended = [key for key, entry in self._sessions.items() if entry.user_id == user_id]
             for session_id in ended:
                 del self._sessions[session_id]
@@ -114,5 +116,5 @@ class SessionMemory:
         return False
 
     def _reset(self) -> None:
-        self._generation += 1
+        self._generation = next(self._generations)
         self._sessions.clear()

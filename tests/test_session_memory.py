@@ -30,6 +30,7 @@ from accounts import authentication, revocation_listener, services
 from accounts.models import EndReason, LoginSession, User
 from accounts.revocation_listener import (
     MAX_LAG_SECONDS,
+    RECENT_NOTIFICATIONS,
     VOUCH_SECONDS,
     RevocationListener,
     libpq_params,
@@ -461,6 +462,12 @@ def test_waiting_for_a_user_nobody_notified_times_out(channel_database):
         assert not listener.wait_for({8, 9}, since=mark, timeout=0.3)
         assert time.monotonic() - started >= 0.3
         assert listener.wait_for({8}, since=mark, timeout=0)  # heard already: no wait
+        later = listener.position()
+        assert not listener.wait_for({8}, since=later, timeout=0.2)  # heard before the mark
+        notify(channel_database, "9")
+        notify(channel_database, "10")
+        assert listener.wait_for({9, 10}, since=later, timeout=2)
+        assert listener.position() == later + 2
 
 
 @pytest.mark.parametrize("failure", ["hang", "cut"])
@@ -733,7 +740,8 @@ def test_a_notification_the_listener_does_not_understand_changes_nothing(channel
         assert listener.wait_for({7}, since=mark, timeout=2)
         assert listener.position() == mark + 1
         assert memory.recall(session.session_id, now=NOW) == session  # no reconnection either
-        assert "ignored a notification it does not understand" in caplog.text
+        warning = "Revocation listener ignored a notification it does not understand"
+        assert caplog.messages.count(warning) == 2
 
 
 def test_a_lagging_link_is_not_vouched_for(channel_database):
@@ -812,3 +820,63 @@ def test_without_a_listen_address_the_listener_uses_the_default_database(setting
         "tcp_user_timeout": 10_000,
         "application_name": "revocation listener",
     }
+
+
+def test_a_read_that_raced_a_reconnection_and_a_revocation_is_not_remembered():
+    memory, _ = vouched_memory()
+    ticket = memory.ticket()
+    memory.reset(vouch_seconds=3)
+    memory.forget_user(1)
+    assert not memory.remember(entry(), ticket)
+
+
+def test_a_waiter_that_lost_track_among_many_notifications_stops_waiting(channel_database):
+    with running_listener(channel_database) as listener:
+        mark = listener.position()
+        with psycopg.connect(**channel_database, autocommit=True) as conn:
+            conn.execute(  # more notifications than the listener keeps, user 1 the first
+                "SELECT pg_notify('accounts_revocation', n::text) FROM generate_series(1, %s) n",
+                [RECENT_NOTIFICATIONS + 100],
+            )
+        wait_until(
+            lambda: listener.position() == mark + RECENT_NOTIFICATIONS + 100,
+            timeout=10,
+            what="every notification heard",
+        )
+        assert listener.wait_for({1}, since=mark, timeout=0)
+
+
+def test_an_application_that_cannot_notify_gets_a_listener_that_never_vouches(
+    settings, channel_database, caplog
+):
+    # The application on this run's database, the listen address on PostgreSQL: the probe sent
+    # from the application's database is never heard (on SQLite it cannot even be sent).
+    listen = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": channel_database["dbname"],
+        "USER": channel_database["user"],
+        "HOST": channel_database["host"],
+        "PORT": channel_database["port"],
+    }
+    settings.JWT = {**settings.JWT, "SESSION_MEMORY_SIZE": 7, "REVOCATION_LISTEN_DATABASE": listen}
+    try:
+        memory = verified_sessions()
+        assert memory.size == 7
+        assert verified_sessions() is memory  # once per process
+        listener = revocation_listener._Process.listener
+        assert listener.is_alive()
+        assert listener.params == {**libpq_params(listen)}
+        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+            wait_until(
+                lambda: "Revocation listener disconnected" in caplog.text,
+                timeout=10,
+                what="the probe fails",
+            )
+            assert not memory.vouching()
+        revocation_listener._Process.pid = os.getpid() + 1  # as a forked child sees it
+        child = verified_sessions()
+        assert child is not memory
+        assert child.size == 7
+    finally:
+        revocation_listener.stop()
+        listener.stop()
