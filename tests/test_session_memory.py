@@ -877,6 +877,10 @@ def test_an_application_that_cannot_notify_gets_a_listener_that_never_vouches(
         child = verified_sessions()
         assert child is not memory
         assert child.size == 7
+        for size, remembers in ((1, True), (0, False)):  # 0 turns the memory off
+            revocation_listener.stop()
+            settings.JWT = {**settings.JWT, "SESSION_MEMORY_SIZE": size}
+            assert (verified_sessions() is not None) is remembers
     finally:
         revocation_listener.stop()
         listener.stop()
