@@ -93,3 +93,11 @@ def test_an_email_written_with_queryset_update_is_stored_normalized(admin_user):
         "moved.elsewhere@example.com"
     )
     assert User.objects.get(email="MOVED.elsewhere@example.com").pk == admin_user.pk
+
+
+@pytest.mark.django_db
+def test_an_email_cannot_be_removed_by_an_update(admin_user):
+    # Written as NULL, refused by the database (not by a crash of the normalizing field).
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(pk=admin_user.pk).update(email=None)
+    assert User.objects.get(pk=admin_user.pk).email == admin_user.email
