@@ -884,3 +884,12 @@ def test_an_application_that_cannot_notify_gets_a_listener_that_never_vouches(
     finally:
         revocation_listener.stop()
         listener.stop()
+
+
+def test_a_heartbeat_at_the_very_end_of_the_vouched_time_still_drops_the_memory():
+    memory, clock = vouched_memory()
+    session = entry()
+    memory.remember(session, memory.ticket())
+    clock.now += 3  # the vouched time is over at this very instant
+    memory.vouch(3)
+    assert memory.recall(session.session_id, now=NOW) is None
