@@ -893,3 +893,18 @@ def test_a_heartbeat_at_the_very_end_of_the_vouched_time_still_drops_the_memory(
     clock.now += 3  # the vouched time is over at this very instant
     memory.vouch(3)
     assert memory.recall(session.session_id, now=NOW) is None
+
+
+def test_revocations_that_arrive_while_a_beat_is_awaited_are_applied(channel_database):
+    with TcpProxy(("127.0.0.1", channel_database["port"] or 5432)) as proxy:
+        params = {**channel_database, "host": "127.0.0.1", "port": proxy.port}
+        with running_listener(params) as listener:
+            proxy.delay = 0.2  # each beat takes 0.2 s to come back: revocations arrive meanwhile
+            mark = listener.position()
+            users = set(range(100, 130))
+            paced = threading.Event()
+            for user in sorted(users):  # spread over three heartbeats
+                notify(channel_database, str(user))
+                paced.wait(0.1)
+            assert listener.wait_for(users, since=mark, timeout=10)
+            assert listener.is_alive()
