@@ -428,6 +428,7 @@ def running_listener(params: dict) -> Iterator[RevocationListener]:
     listener.start()
     try:
         wait_until(listener.memory.vouching, timeout=10, what="the listener vouches")
+        assert isinstance(listener._fileno, int)  # what unread() polls
         yield listener
     finally:
         listener.stop()
@@ -471,7 +472,9 @@ def test_waiting_for_a_user_nobody_notified_times_out(channel_database):
 
 
 @pytest.mark.parametrize("failure", ["hang", "cut"])
-def test_the_listener_stops_vouching_when_its_link_fails_and_catches_up(channel_database, failure):
+def test_the_listener_stops_vouching_when_its_link_fails_and_catches_up(
+    channel_database, failure, caplog
+):
     with TcpProxy(("127.0.0.1", channel_database["port"] or 5432)) as proxy:
         params = {**channel_database, "host": "127.0.0.1", "port": proxy.port}
         with running_listener(params) as listener:
@@ -487,6 +490,14 @@ def test_the_listener_stops_vouching_when_its_link_fails_and_catches_up(channel_
                 wait_until(
                     lambda: proxy.accepted > accepted, timeout=VOUCH_SECONDS + 5, what="reconnect"
                 )
+            wait_until(lambda: listener._fileno is None, timeout=VOUCH_SECONDS + 5, what="closed")
+            assert listener.unread() is False  # disconnected: nothing to poll
+            disconnected = [m for m in caplog.messages if m.startswith("Revocation listener dis")]
+            assert disconnected
+            assert all(
+                message.rsplit(": ", 1)[1] in {"OperationalError", "TimeoutError"}
+                for message in disconnected
+            )
             proxy.restore()
             wait_until(memory.vouching, timeout=VOUCH_SECONDS + 10, what="the listener is back")
             assert len(memory) == 0  # what it held before the failure is gone
