@@ -68,7 +68,7 @@ bench-auth: $(INSTALLED)
 # every time; `mutmut run` sometimes stops early with exit 0, so it resumes until no mutant is left
 # unchecked, within MUTATE_SECONDS in all. Prints the score per file and the surviving mutants,
 # then mutates the module-level constants that mutmut leaves alone.
-MUTATE_SECONDS ?= 1800
+MUTATE_SECONDS ?= 3600
 MUTATE_CHILDREN ?= 2
 mutate: $(INSTALLED)
 	rm -rf mutants
