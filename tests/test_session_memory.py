@@ -181,6 +181,19 @@ def test_sqlite_or_a_size_of_zero_reads_every_request(settings):
     assert verified_sessions() is None
 
 
+# What every listener connection sets: bounded (an unreachable database is found out in seconds,
+# as the other queries do) and named, so an operator can see it in pg_stat_activity.
+LISTENER_CONNECTION = {
+    "connect_timeout": 2,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 10_000,
+    "application_name": "revocation listener",
+}
+
+
 def test_the_listener_connects_to_its_own_address_when_one_is_set(settings):
     settings.JWT = {
         **settings.JWT,
@@ -198,14 +211,7 @@ def test_the_listener_connects_to_its_own_address_when_one_is_set(settings):
         "host": "10.0.0.5",
         "port": 6432,
         "sslmode": "require",  # "pool" is not a libpq parameter: left out
-        # Bounded: an unreachable database is found out in seconds, as the other queries do.
-        "connect_timeout": 2,
-        "keepalives": 1,
-        "keepalives_idle": 5,
-        "keepalives_interval": 2,
-        "keepalives_count": 2,
-        "tcp_user_timeout": 10_000,
-        "application_name": "revocation listener",
+        **LISTENER_CONNECTION,
     }
 
 
@@ -825,16 +831,7 @@ def test_stopping_ends_this_processs_listener_and_forgets_it(channel_database):
 def test_without_a_listen_address_the_listener_uses_the_default_database(settings):
     settings.JWT = {**settings.JWT, "REVOCATION_LISTEN_DATABASE": None}
     assert listener_params() == libpq_params(settings.DATABASES["default"])
-    assert libpq_params({"NAME": "movies"}) == {
-        "dbname": "movies",
-        "connect_timeout": 2,
-        "keepalives": 1,
-        "keepalives_idle": 5,
-        "keepalives_interval": 2,
-        "keepalives_count": 2,
-        "tcp_user_timeout": 10_000,
-        "application_name": "revocation listener",
-    }
+    assert libpq_params({"NAME": "movies"}) == {"dbname": "movies", **LISTENER_CONNECTION}
 
 
 def test_a_read_that_raced_a_reconnection_and_a_revocation_is_not_remembered():
