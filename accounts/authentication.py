@@ -134,6 +134,15 @@ class JWTAuthentication(BaseAuthentication):
         )
 
 
+# The user fields a verified session remembers, in the model's order (as Model.from_db takes
+# them): worked out once, not on every request.
+_REMEMBERED_FIELDS = [
+    field.attname
+    for field in User._meta.concrete_fields
+    if field.attname in {"id", "email", "is_staff", "is_superuser", "is_active"}
+]
+
+
 def _request_user(session: VerifiedSession) -> User:
     """A fresh ``User`` of the remembered values (``Model.from_db``: the rest deferred)."""
     values = {
@@ -143,6 +152,6 @@ def _request_user(session: VerifiedSession) -> User:
         "is_superuser": session.is_superuser,
         "is_active": True,
     }
-    # In the model's field order, as Model.from_db takes them.
-    names = [field.attname for field in User._meta.concrete_fields if field.attname in values]
-    return User.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
+    return User.from_db(
+        DEFAULT_DB_ALIAS, _REMEMBERED_FIELDS, [values[f] for f in _REMEMBERED_FIELDS]
+    )

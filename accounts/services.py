@@ -60,15 +60,11 @@ class RefreshRefused(Exception):
     """A refresh token was refused. ``str(exc)`` is a short reason, safe to show the client."""
 
 
-class PasswordChangeRefused(Exception):
-    """A password change found, under the user's lock, that what it checked no longer holds."""
+class SessionEnded(Exception):
+    """A password change found its caller's session ended meanwhile (a reset, a logout)."""
 
 
-class SessionEnded(PasswordChangeRefused):
-    """The caller's session ended meanwhile (an administrator's reset, a logout)."""
-
-
-class CurrentPasswordChanged(PasswordChangeRefused):
+class CurrentPasswordChanged(Exception):
     """The password checked is no longer the current one (another change committed first)."""
 
 
