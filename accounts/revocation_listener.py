@@ -24,12 +24,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
+import re
 import select
 import socket
 import threading
 import time
-from collections import deque
+import uuid
 from collections.abc import Iterable
 
 import psycopg
@@ -43,12 +43,15 @@ from accounts.session_memory import SessionMemory
 logger = logging.getLogger(__name__)
 
 CHANNEL = "accounts_revocation"
+FENCE_CHANNEL = "accounts_revocation_fence"
+APPLICATION_NAME = "revocation listener"  # how pg_stat_activity lists each worker's listener
 POSTGRESQL = "django.db.backends.postgresql"
 HEARTBEAT_SECONDS = 1.0
 VOUCH_SECONDS = 3.0  # N: no heartbeat for this long, and the worker reads the database again
 MAX_LAG_SECONDS = 0.5  # a beat heard later than this: the link lags, the memory is not vouched
 RECONNECT_SECONDS = 0.5
-RECENT_NOTIFICATIONS = 4096
+# What a fence's reply channel looks like: a listener's own channel, nothing else.
+_OWN_CHANNEL = re.compile(rf"{CHANNEL}_[0-9a-f]{{32}}")
 # The libpq parameters of a DATABASES entry's OPTIONS that the listener's connection takes too.
 _LIBPQ_OPTIONS = (
     "connect_timeout",
@@ -71,125 +74,193 @@ class RevocationListener(threading.Thread):
         super().__init__(name="revocation-listener", daemon=True)
         self.memory = memory
         self.params = params
-        # Where the probe comes from: the application's database (by default, the same).
-        self.probe_params = params if probe_params is None else probe_params
+        # Where probes and fences come from: the application's database (by default, the same),
+        # on connections that are not listed as listeners.
+        self.probe_params = {
+            **(params if probe_params is None else probe_params),
+            "application_name": "revocation probe",
+        }
         self._stopping = threading.Event()
         self._heard = threading.Condition()
-        self._position = 0  # notifications heard so far
-        self._recent: deque[tuple[int, int]] = deque(maxlen=RECENT_NOTIFICATIONS)
+        self._position = 0  # revocations heard so far
+        self._answers: dict[str, set[int]] = {}  # fence token -> backend ids of its answerers
+        self._channel: str | None = None  # this connection's own channel, while connected
         self._fileno: int | None = None
+        self._backend_id = 0  # the server process of its connection
+        self._applying = False  # reading or applying notifications: see unread()
         memory.unread = self.unread
 
     def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                self._listen()
+                with psycopg.connect(**self.params, autocommit=True) as conn:
+                    self._fileno, self._backend_id = conn.fileno(), conn.info.backend_pid
+                    try:
+                        self._listen(conn, f"{CHANNEL}_{uuid.uuid4().hex}")
+                    finally:  # before the descriptor is closed, and maybe reused
+                        self._fileno = self._channel = None
+                        self.memory.reset(vouch_seconds=0)
             except (psycopg.Error, OSError) as exc:
                 if not self._stopping.is_set():
                     logger.warning("Revocation listener disconnected: %s", type(exc).__name__)
-            self._fileno = None
-            self.memory.reset(vouch_seconds=0)
             self._stopping.wait(RECONNECT_SECONDS)
 
-    def _listen(self) -> None:
-        with psycopg.connect(**self.params, autocommit=True) as conn:
-            beats = f"{CHANNEL}_beat_{secrets.token_hex(8)}"  # this connection's own channel
-            self._bounded(conn, f"LISTEN {CHANNEL}")
-            self._bounded(conn, f"LISTEN {beats}")
-            self._fileno = conn.fileno()
-            with psycopg.connect(**self.probe_params, autocommit=True) as probe:
-                sent = time.monotonic()
-                self._bounded(probe, "SELECT pg_notify(%s, 'probe')", [beats])
-            try:
-                in_time = self._beat_heard(conn, beats, sent)
-            except TimeoutError:
-                logger.warning(
-                    "Revocation listener does not hear the application's database (another "
-                    "database, or a transaction pooler?): every request reads its session"
-                )
-                raise
-            # Hearing from here on: what was remembered before may have missed a revocation.
-            vouch = sent + VOUCH_SECONDS - time.monotonic() if in_time else 0
-            self.memory.reset(vouch_seconds=vouch)
-            while not self._stopping.is_set():
-                for notification in conn.notifies(timeout=HEARTBEAT_SECONDS):
-                    self._apply(notification, beats)
-                sent = time.monotonic()
-                self._bounded(conn, "SELECT pg_notify(%s, 'beat')", [beats])
-                if self._beat_heard(conn, beats, sent):
-                    self.memory.vouch(sent + VOUCH_SECONDS - time.monotonic())
-                else:
-                    self.memory.reset(vouch_seconds=0)  # lagging: read the database meanwhile
+    def _listen(self, conn: psycopg.Connection, beats: str) -> None:
+        """Listen on ``conn``; ``beats`` is its own channel, for its heartbeats and for the
+        answers to its fences."""
+        for channel in (CHANNEL, FENCE_CHANNEL, beats):
+            self._bounded(conn, f"LISTEN {channel}")
+        self._channel = beats
+        with psycopg.connect(**self.probe_params) as probe:  # notifies when it commits, at exit
+            sent = time.monotonic()
+            self._bounded(probe, "SELECT pg_notify(%s, 'beat')", [beats])
+        try:
+            in_time = self._beat_heard(conn, beats, sent)
+        except TimeoutError:
+            logger.warning(
+                "Revocation listener does not hear the application's database (another "
+                "database, or a transaction pooler?): every request reads its session"
+            )
+            raise
+        # Hearing from here on: what was remembered before may have missed a revocation.
+        self.memory.reset(vouch_seconds=sent + VOUCH_SECONDS - time.monotonic() if in_time else 0)
+        while not self._stopping.is_set():
+            self._receive(conn, beats, HEARTBEAT_SECONDS)  # revocations only: no beat is due
+            sent = time.monotonic()
+            self._bounded(conn, "SELECT pg_notify(%s, 'beat')", [beats])
+            if self._beat_heard(conn, beats, sent):
+                self.memory.vouch(sent + VOUCH_SECONDS - time.monotonic())
+            else:
+                self.memory.reset(vouch_seconds=0)  # lagging: read the database meanwhile
 
     def _beat_heard(self, conn: psycopg.Connection, beats: str, sent: float) -> bool:
         """Apply what arrives until this connection's beat does; whether it came in time. Not
         heard within ``VOUCH_SECONDS``: the link is down, and the loop reconnects."""
-        for notification in conn.notifies(timeout=VOUCH_SECONDS):
-            if notification.channel == beats:
-                return time.monotonic() - sent <= MAX_LAG_SECONDS
-            self._apply(notification, beats)
-        raise TimeoutError("no heartbeat")
+        if not self._receive(conn, beats, VOUCH_SECONDS):
+            raise TimeoutError
+        return time.monotonic() - sent <= MAX_LAG_SECONDS
 
-    def _apply(self, notification: psycopg.Notify, beats: str) -> None:
-        payload = notification.payload
-        if notification.channel == beats:
-            return  # a late beat
-        if payload.isascii() and payload.isdecimal():
-            self._heard_user(int(payload))
-        else:  # not one of ours: nothing to forget, and no reason to reconnect
+    def _receive(self, conn: psycopg.Connection, beats: str, timeout: float) -> bool:
+        """Apply the notifications that arrive within ``timeout`` seconds, until this
+        connection's beat does; whether it did."""
+        deadline = time.monotonic() + timeout
+        while not self._drain(conn, beats):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _readable(conn.fileno(), remaining)
+        return True
+
+    def _drain(self, conn: psycopg.Connection, beats: str) -> bool:
+        """Apply every notification received, whether an earlier query read it or it waits on
+        the socket; whether this connection's beat was among them. The batch is read whole, and
+        ``unread()`` says so from before psycopg takes it off the socket until every revocation
+        in it is applied: a request thread never sees an empty socket while a revocation sits
+        unapplied. Fences are answered last, once what came before them is applied."""
+        fences, beat = [], False
+        self._applying = True
+        try:
+            for note in conn.notifies(timeout=0):
+                if note.channel == FENCE_CHANNEL:
+                    fences.append(note.payload)
+                elif note.channel != beats:
+                    self._revoked(note.payload)
+                elif note.payload == "beat":
+                    beat = True
+                else:
+                    self._answered(note.payload, note.pid)
+        finally:
+            self._applying = False
+        for fence in fences:
+            self._answer(conn, fence)
+        return beat
+
+    def _revoked(self, payload: str) -> None:
+        if not (payload.isascii() and payload.isdecimal()):  # not one of ours: nothing to forget
             logger.warning("Revocation listener ignored a notification it does not understand")
+            return
+        self.memory.forget_user(int(payload))
+        with self._heard:
+            self._position += 1
+
+    def _answer(self, conn: psycopg.Connection, fence: str) -> None:
+        channel, _, token = fence.partition(" ")
+        if _OWN_CHANNEL.fullmatch(channel) and token.isascii() and token.isalnum():
+            self._bounded(conn, "SELECT pg_notify(%s, %s)", [channel, token])
+        else:
+            logger.warning("Revocation listener ignored a fence it does not understand")
+
+    def _answered(self, token: str, backend_id: int) -> None:
+        with self._heard:
+            if token in self._answers:
+                self._answers[token].add(backend_id)
+                self._heard.notify_all()
 
     def _bounded(self, conn: psycopg.Connection, sql: str, params: list | None = None) -> None:
         """Run ``sql``; a link that stays connected but does not answer within ``VOUCH_SECONDS``
         is cut (psycopg has no client-side timeout), so the loop reconnects."""
         watchdog = threading.Timer(VOUCH_SECONDS, _shut_down, args=(conn.fileno(),))
         watchdog.start()
+        self._applying = True  # what arrives meanwhile, psycopg keeps for the next read
         try:
             conn.execute(sql, params)
         finally:
+            self._applying = False
             watchdog.cancel()
 
     def unread(self) -> bool:
-        """Whether bytes wait on the listener's socket: a notification this worker has received
-        but not yet applied (its thread waits for the interpreter). A poll, not a read."""
+        """Whether this worker may hold a notification it has not applied yet: bytes wait on the
+        listener's socket, or the listener is reading them (its thread may be waiting for the
+        interpreter in between). The socket first: the flag is set before psycopg reads it."""
         fileno = self._fileno
         if fileno is None:
             return False  # disconnected: the memory does not vouch anyway
-        poller = select.poll()  # not select(): no limit on the descriptor's number
-        poller.register(fileno, select.POLLIN)
-        return bool(poller.poll(0))
-
-    def _heard_user(self, user_id: int) -> None:
-        self.memory.forget_user(user_id)
-        with self._heard:
-            self._position += 1
-            self._recent.append((self._position, user_id))
-            self._heard.notify_all()
+        return _readable(fileno, 0) or self._applying
 
     def position(self) -> int:
-        """How many notifications this listener has heard: a mark for ``wait_for``."""
+        """How many revocations this listener has heard."""
         with self._heard:
             return self._position
 
-    def wait_for(self, user_ids: set[int], *, since: int, timeout: float) -> bool:
-        """Wait until a notification for each of ``user_ids`` has been heard after ``since``, at
-        most ``timeout`` seconds; whether they all were (or the listener lost track of them)."""
-        deadline = time.monotonic() + timeout
+    def fence(self, timeout: float) -> bool:
+        """Send a fence through the application's database and wait until every listener
+        connected to it, this one included, has answered it; at most ``timeout`` seconds. A
+        listener answers a fence once it has applied every notification before it, and
+        notifications arrive in commit order: whether every worker has now applied every
+        revocation committed before the call."""
+        channel, token = self._channel, uuid.uuid4().hex
+        if channel is None:
+            return False
         with self._heard:
-            while True:
-                heard = [(position, user) for position, user in self._recent if position > since]
-                if user_ids <= {user for _, user in heard}:
-                    return True
-                if self._position - since > len(heard):  # older than the recent ones kept
-                    return True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._heard.wait(remaining)
+            self._answers[token] = set()
+        try:
+            # The listeners are listed in the statement that sends the fence: one that connects
+            # later never held what the fence is about.
+            with psycopg.connect(**self.probe_params, autocommit=True) as conn:
+                listeners = conn.execute(
+                    "SELECT pg_notify(%s, %s)::text, array(SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name = %s)",
+                    [FENCE_CHANNEL, f"{channel} {token}", APPLICATION_NAME],
+                ).fetchone()[1]
+            expected = {self._backend_id, *listeners}
+            with self._heard:
+                return self._heard.wait_for(lambda: expected <= self._answers[token], timeout)
+        except psycopg.Error:
+            return False  # the database failed after the revocation committed
+        finally:
+            with self._heard:
+                del self._answers[token]
 
     def stop(self) -> None:
         self._stopping.set()
         self.join(timeout=VOUCH_SECONDS + 5)
+
+
+def _readable(fileno: int, timeout: float) -> bool:
+    """Whether bytes wait on ``fileno``, waiting up to ``timeout`` seconds for them."""
+    poller = select.poll()  # not select(): no limit on the descriptor's number
+    poller.register(fileno, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
 
 
 def _shut_down(fileno: int) -> None:
@@ -221,7 +292,7 @@ def libpq_params(database: dict) -> dict:
     }
     options = database.get("OPTIONS", {})
     params.update({name: options[name] for name in _LIBPQ_OPTIONS if name in options})
-    params["application_name"] = "revocation listener"
+    params["application_name"] = APPLICATION_NAME
     return {name: value for name, value in params.items() if value not in (None, "")}
 
 
@@ -272,29 +343,21 @@ def _restart_on_new_settings(*, setting: str, **kwargs) -> None:
         stop()
 
 
-def revocation_mark() -> int | None:
-    """Taken before a write that ends sessions: ``revocation_announced`` waits for what comes
-    after it. ``None`` where this process has no listener running."""
-    listener = _Process.listener if _Process.pid == os.getpid() else None
-    return None if listener is None else listener.position()
-
-
-def revocation_announced(mark: int | None, user_ids: Iterable[int]) -> None:
+def revocation_announced(user_ids: Iterable[int]) -> None:
     """Once the current transaction commits, forget ``user_ids``' sessions in this worker at
-    once, then wait (``JWT_REVOCATION_WAIT`` at most) until this worker's listener has heard
-    the revocation: every other worker's has then too, in practice. On timeout the revocation
-    stands (it is committed); the wait is logged."""
-    if mark is None:
+    once, then wait (``JWT_REVOCATION_WAIT`` at most) until every worker's listener has applied
+    the revocation (``RevocationListener.fence``). On timeout the revocation stands (it is
+    committed); the wait is logged."""
+    listener = _Process.listener if _Process.pid == os.getpid() else None
+    if listener is None:
         return
-    listener, users = _Process.listener, set(user_ids)
+    users = set(user_ids)
 
     def forget_and_wait() -> None:
         for user_id in users:
             listener.memory.forget_user(user_id)
         timeout = settings.JWT["REVOCATION_WAIT"]
-        if not timeout or not listener.memory.vouching():
-            return
-        if not listener.wait_for(users, since=mark, timeout=timeout):
-            logger.warning("Revocation not heard by this worker's listener within %.3f s", timeout)
+        if timeout and not listener.fence(timeout):
+            logger.warning("Revocation not confirmed by every worker within %.3f s", timeout)
 
     transaction.on_commit(forget_and_wait)

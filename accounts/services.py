@@ -32,7 +32,7 @@ from accounts.models import (
     LoginSession,
     User,
 )
-from accounts.revocation_listener import revocation_announced, revocation_mark
+from accounts.revocation_listener import revocation_announced
 from accounts.selectors import session_get_for_refresh, user_credentials_locked
 from accounts.tokens import (
     AccessToken,
@@ -225,15 +225,14 @@ def sessions_end(*, sessions: QuerySet[LoginSession], reason: EndReason) -> int:
     """End every live session in ``sessions``: their access and refresh tokens fail at once.
 
     The one place the application ends sessions. Returns how many were still running. Answers
-    once this worker's listener has heard of it (bounded: ``revocation_announced``).
+    once every worker has applied it (bounded: ``revocation_announced``).
     """
-    mark = revocation_mark()
     with transaction.atomic():
         live = sessions.filter(ended_at__isnull=True)
         users = set(live.values_list("user_id", flat=True))
         ended = live.update(ended_at=timezone.now(), end_reason=reason)
         if ended:
-            revocation_announced(mark, users)
+            revocation_announced(users)
     if ended:
         logger.info("%s session(s) ended (%s)", ended, reason)
     return ended

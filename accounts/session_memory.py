@@ -45,8 +45,8 @@ class SessionMemory:
         self._lock = threading.Lock()
         self._sessions: OrderedDict[uuid.UUID, VerifiedSession] = OrderedDict()
         self._generations = itertools.count()
-        self._generation = next(self._generations)
-        self._vouched_until = 0.0  # a deadline on the clock; 0: cannot vouch
+        self._reset()
+        self._vouched_until = clock()  # a deadline on the clock: vouches for nothing yet
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -80,7 +80,7 @@ class SessionMemory:
             self._sessions[entry.session_id] = entry
             self._sessions.move_to_end(entry.session_id)
             while len(self._sessions) > self.size:
-                self._sessions.popitem(last=False)
+                del self._sessions[next(iter(self._sessions))]  # the least recently used
             return True
 
     def forget_user(self, user_id: int) -> None:
@@ -102,7 +102,7 @@ class SessionMemory:
         """The listener (re)connected (``vouch_seconds`` > 0) or lost its connection (0)."""
         with self._lock:
             self._reset()
-            self._vouched_until = self._clock() + vouch_seconds if vouch_seconds > 0 else 0.0
+            self._vouched_until = self._clock() + vouch_seconds
 
     def vouching(self) -> bool:
         with self._lock:
