@@ -144,12 +144,15 @@ class RevocationListener(threading.Thread):
         """Apply the notifications that arrive within ``timeout`` seconds, until this
         connection's beat does; whether it did."""
         deadline = time.monotonic() + timeout
-        while not self._drain(conn, beats):
+        while True:
+            # Something to read: kept by psycopg during a query of ours, or on the socket.
+            if (self._applying or _readable(conn.fileno(), 0)) and self._drain(conn, beats):
+                return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            _readable(conn.fileno(), remaining)
-        return True
+            if not self._applying:
+                _readable(conn.fileno(), remaining)
 
     def _drain(self, conn: psycopg.Connection, beats: str) -> bool:
         """Apply every notification received, whether an earlier query read it or it waits on
@@ -157,8 +160,10 @@ class RevocationListener(threading.Thread):
         ``unread()`` says so from before psycopg takes it off the socket until every revocation
         in it is applied: a request thread never sees an empty socket while a revocation sits
         unapplied. Fences are answered last, once what came before them is applied."""
-        fences, beat = [], False
-        self._applying = True
+        fences: list[str] = []
+        answers: list[psycopg.Notify] = []
+        beat = False
+        self._applying = True  # set before psycopg reads: see unread()
         try:
             for note in conn.notifies(timeout=0):
                 if note.channel == FENCE_CHANNEL:
@@ -168,9 +173,10 @@ class RevocationListener(threading.Thread):
                 elif note.payload == "beat":
                     beat = True
                 else:
-                    self._answered(note.payload, note.pid)
+                    answers.append(note)
         finally:
             self._applying = False
+        self._answered(answers)
         for fence in fences:
             self._answer(conn, fence)
         return beat
@@ -190,22 +196,23 @@ class RevocationListener(threading.Thread):
         else:
             logger.warning("Revocation listener ignored a fence it does not understand")
 
-    def _answered(self, token: str, backend_id: int) -> None:
+    def _answered(self, answers: list[psycopg.Notify]) -> None:
+        """Record the answers to this listener's fences: the server process that sent each."""
         with self._heard:
-            if token in self._answers:
-                self._answers[token].add(backend_id)
-                self._heard.notify_all()
+            for answer in answers:
+                if answer.payload in self._answers:
+                    self._answers[answer.payload].add(answer.pid)
+            self._heard.notify_all()
 
     def _bounded(self, conn: psycopg.Connection, sql: str, params: list | None = None) -> None:
         """Run ``sql``; a link that stays connected but does not answer within ``VOUCH_SECONDS``
         is cut (psycopg has no client-side timeout), so the loop reconnects."""
         watchdog = threading.Timer(VOUCH_SECONDS, _shut_down, args=(conn.fileno(),))
         watchdog.start()
-        self._applying = True  # what arrives meanwhile, psycopg keeps for the next read
+        self._applying = True  # what arrives meanwhile, psycopg keeps: until the next _drain
         try:
             conn.execute(sql, params)
         finally:
-            self._applying = False
             watchdog.cancel()
 
     def unread(self) -> bool:
