@@ -4,18 +4,18 @@ from rest_framework import serializers
 
 from accounts.models import LoginSession, User
 from accounts.services import user_password_check
-from common.serializers import StrictCharField, StrictEmailField
+from common.serializers import KnownFieldsOnlyMixin, StrictCharField, StrictEmailField
 
 # Bounded so a huge body costs no hashing; far above any real password.
 MAX_PASSWORD_LENGTH = 1024
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     refresh_token = StrictCharField(
         max_length=1024, help_text=_("The refresh_token of the last login or refresh.")
     )
@@ -58,7 +58,7 @@ class SessionSerializer(serializers.ModelSerializer):
         return session.pk == self.context["current_session_id"]
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """Checks the current password and runs Django's password validators on the new one."""
 
     WRONG_CURRENT_PASSWORD = _("The current password is incorrect.")

@@ -146,3 +146,20 @@ def move_named_schemas_to_components(result: dict, generator, request, public) -
                     parameter["schema"] = reference
     result["components"]["schemas"] = dict(sorted(components.items()))
     return result
+
+
+def forbid_unknown_request_fields(result: dict, generator, request, public) -> dict:
+    """Request bodies take only their declared fields (``common.serializers.
+    KnownFieldsOnlyMixin``): ``additionalProperties: false``. The read-only fields of the
+    resource they write (``MovieRequest`` writes ``Movie``) are declared too, ``readOnly``: the
+    server accepts and ignores them, so a body read with GET can be sent back."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        if not name.endswith("Request") or schema.get("type") != "object":
+            continue
+        resource = schemas.get(name.removesuffix("Request").removeprefix("Patched"), {})
+        for field, definition in resource.get("properties", {}).items():
+            if definition.get("readOnly"):
+                schema.setdefault("properties", {}).setdefault(field, definition)
+        schema["additionalProperties"] = False
+    return result

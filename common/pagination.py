@@ -195,7 +195,7 @@ class Keyset:
 class StrictPageNumberPagination(PageNumberPagination):
     """Page numbers with a bounded count, or keyset cursors (module docstring).
 
-    ``page_size`` above 100 is capped; a malformed page or size is a 400 naming it; a page past
+    A malformed page or size, or a size above 100, is a 400 naming it; a page past
     the last or past the reach of page numbers, and a cursor that names no position, are 404s.
     """
 
@@ -229,7 +229,18 @@ class StrictPageNumberPagination(PageNumberPagination):
 
     def get_page_size(self, request) -> int:
         size = _positive_int(request, self.page_size_query_param)
-        return self.page_size if size is None else min(size, self.max_page_size)
+        if size is None:
+            return self.page_size
+        if size > self.max_page_size:  # as the schema's maximum says, not quietly capped
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Ensure this value is less than or equal to %(limit)s.")
+                        % {"limit": self.max_page_size}
+                    ]
+                }
+            )
+        return size
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)
@@ -316,6 +327,7 @@ class StrictPageNumberPagination(PageNumberPagination):
         for parameter in parameters:
             parameter["schema"].update(minimum=1, maximum=MAX_ASCII_INT)
             if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
                 parameter["description"] = (
                     f"Results per page: default {self.page_size}, at most {self.max_page_size}."
                 )

@@ -1,6 +1,25 @@
-"""Serializer fields every resource shares."""
+"""Serializer fields and rules every resource shares."""
 
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+UNKNOWN_FIELD = _("Unknown field.")
+
+
+class KnownFieldsOnlyMixin:
+    """Refuse a body field the serializer does not declare: a misspelt ``"titel"`` is a 400
+    naming it, not a movie created without its title's change. Read-only fields are declared,
+    so a body read with GET can be sent back as it is (they are ignored). The schema says the
+    same (``common.openapi.forbid_unknown_request_fields``)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [UNKNOWN_FIELD] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class StringsOnlyMixin:

@@ -275,6 +275,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.openapi.declare_empty_query_values",
         "common.openapi.move_named_schemas_to_components",
+        "common.openapi.forbid_unknown_request_fields",
     ],
     "TAGS": [
         {"name": "auth", "description": _("Log in, refresh, log out, sessions, and who am I.")},

@@ -5,7 +5,7 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.serializers import NumbersOnlyMixin, StrictCharField
+from common.serializers import KnownFieldsOnlyMixin, NumbersOnlyMixin, StrictCharField
 from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.services import movie_create, movie_update
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
@@ -41,7 +41,7 @@ class RatingField(NumbersOnlyMixin, serializers.DecimalField):
         return super().validate_precision(value)
 
 
-class MovieSerializer(serializers.ModelSerializer):
+class MovieSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     """A movie in the catalog."""
 
     # Writes go through movies.services, which checks every rule of the model.

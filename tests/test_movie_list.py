@@ -106,13 +106,21 @@ def test_pages_link_to_each_other(admin_client, catalog):
 
 
 @pytest.mark.django_db
-def test_default_page_size_is_20_and_page_size_is_capped_at_100(admin_client, make_movie):
+def test_default_page_size_is_20_at_most_100_and_more_is_a_400(admin_client, make_movie):
     for number in range(105):
         make_movie(title=f"Movie {number:03}")
     assert len(admin_client.get(LIST).json()["results"]) == 20
-    capped = admin_client.get(f"{LIST}?page_size=1000").json()
-    assert len(capped["results"]) == 100
-    assert capped["next"] is not None
+    largest = admin_client.get(f"{LIST}?page_size=100").json()
+    assert len(largest["results"]) == 100
+    assert largest["next"] is not None
+    for mode in ("", "&cursor="):
+        response = admin_client.get(f"{LIST}?page_size=101{mode}")
+        assert response.status_code == 400
+        assert response.json() == {"page_size": ["Ensure this value is less than or equal to 100."]}
+    schema = admin_client.get("/api/schema/?format=json").json()
+    parameters = schema["paths"]["/api/movies/"]["get"]["parameters"]
+    page_size = next(p for p in parameters if p["name"] == "page_size")
+    assert page_size["schema"]["maximum"] == 100
 
 
 @pytest.mark.django_db
