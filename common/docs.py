@@ -1,6 +1,12 @@
 """The API documentation pages (Swagger UI, Redoc), each sent with a Content-Security-Policy."""
 
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+from django.conf import settings
+from django.utils import translation
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 # Every script and stylesheet comes from this server (drf-spectacular-sidecar), and none is inline
 # (the split view serves Swagger UI's start-up script as a file), so an injected script can
@@ -42,3 +48,16 @@ class RedocView(ContentSecurityPolicyMixin, SpectacularRedocView):
     """Redoc, from a template without web fonts from elsewhere."""
 
     template_name = "docs/redoc.html"
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, its text in the language ``?lang=`` names (``es``), else English:
+    never the caller's ``Accept-Language``, so a client generated from it reads the same
+    whoever generated it."""
+
+    def get(self, request, *args, **kwargs):
+        language = request.query_params.get("lang")
+        if language not in dict(settings.LANGUAGES):
+            language = "en"
+        with translation.override(language):
+            return super().get(request, *args, **kwargs)

@@ -5,9 +5,8 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
 
-from common.docs import RedocView, SwaggerUIView
+from common.docs import RedocView, SchemaView, SwaggerUIView
 from common.health import HealthView
 
 # JSON under /api/, Django's pages elsewhere (debug off; common.errors says what covers debug on).
@@ -24,7 +23,7 @@ urlpatterns = [
     re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
     path("api/auth/", include("accounts.urls")),
     path("api/", include("config.api_router")),
-    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/schema/?$", SchemaView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^api/redoc/?$", RedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),

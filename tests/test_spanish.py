@@ -244,6 +244,12 @@ def test_the_openapi_schema_is_spanish_with_lang_es(api_client):
 
     english = api_client.get("/api/schema/?format=json").json()
     assert english["tags"][1]["description"] == "The movie catalog (admins only)."
+    # Only ?lang= chooses: a client generated from the schema reads the same whoever fetched it.
+    for url in ("/api/schema/?format=json", "/api/schema/?format=json&lang=xx"):
+        assert api_client.get(url, **SPANISH).json() == english
+    assert api_client.get("/api/schema/?format=json&lang=es", HTTP_ACCEPT_LANGUAGE="en").json() == (
+        schema
+    )
 
 
 @pytest.mark.django_db
