@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.utils import translation
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -55,6 +56,7 @@ class SchemaView(SpectacularAPIView):
     never the caller's ``Accept-Language``, so a client generated from it reads the same
     whoever generated it."""
 
+    @extend_schema(exclude=True)  # as drf-spectacular's own view: the schema is not an operation
     def get(self, request, *args, **kwargs):
         language = request.query_params.get("lang")
         if language not in dict(settings.LANGUAGES):

@@ -1,4 +1,5 @@
 from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -10,6 +11,8 @@ from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.services import movie_create, movie_update
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
+ONE_DECIMAL = Decimal("0.1")
+
 
 class YearField(NumbersOnlyMixin, serializers.IntegerField):
     """A release year, a JSON integer: from the first film to ``YEARS_AHEAD`` after the current
@@ -20,12 +23,15 @@ class YearField(NumbersOnlyMixin, serializers.IntegerField):
         self.validators.append(NotTooFarAheadValidator())
 
 
-@extend_schema_field({"type": "number", "minimum": 0, "maximum": 10, "multipleOf": 0.1})
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 10})
 class RatingField(NumbersOnlyMixin, serializers.DecimalField):
-    """A rating, one decimal, between ``min_value`` and ``max_value``.
+    """A rating between ``min_value`` and ``max_value``, kept with one decimal: more decimals are
+    rounded half up (7.25 is 7.3), not refused. No ``multipleOf: 0.1`` in the schema: binary
+    floating point makes validators refuse a third of the legal ratings with it (7.3 / 0.1 is
+    not a whole number in a double).
 
-    The range is checked before anything else: rounding to one decimal needs every digit of the
-    number within the decimal context's 28, so 1e27 must never get that far.
+    The range is checked before anything else, on the number as sent: rounding needs every
+    digit of the number within the decimal context's 28, so 1e27 must never get that far.
     """
 
     def to_internal_value(self, data):
@@ -38,7 +44,7 @@ class RatingField(NumbersOnlyMixin, serializers.DecimalField):
             self.fail("max_value", max_value=self.max_value)
         if value < self.min_value:
             self.fail("min_value", min_value=self.min_value)
-        return super().validate_precision(value)
+        return super().validate_precision(value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP))
 
 
 class MovieSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):

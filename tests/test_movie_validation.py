@@ -25,7 +25,6 @@ VALID = {"title": "Heat", "overview": "", "year": 1995, "rating": 8.3, "category
         ("rating", -0.1, "greater than or equal to 0"),
         ("rating", 10.1, "less than or equal to 10"),
         ("rating", "abc", "valid number"),
-        ("rating", 7.25, "no more than 1 decimal place"),
         ("rating", 100, "less than or equal to 10"),
         ("rating", "NaN", "valid number"),
         ("rating", True, "valid number"),
@@ -125,3 +124,23 @@ def test_database_enforces_the_rules_too(make_movie):
     ):
         with pytest.raises(IntegrityError), transaction.atomic():
             make_movie(**fields)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [(7.25, 7.3), (7.24999, 7.2), (0.05, 0.1), (9.95, 10.0), (0.1 + 0.2, 0.3), (1e-400, 0.0)],
+)
+def test_a_rating_with_more_decimals_is_rounded_half_up_to_one(admin_client, sent, kept):
+    response = admin_client.post("/api/movies/", {**VALID, "rating": sent}, format="json")
+    assert response.status_code == 201
+    assert response.json()["rating"] == kept
+    assert float(Movie.objects.get().rating) == kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sent", [10.04, -0.04])
+def test_a_rating_out_of_range_is_refused_before_any_rounding(admin_client, sent):
+    response = admin_client.post("/api/movies/", {**VALID, "rating": sent}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["rating"]
