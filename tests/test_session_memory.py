@@ -452,6 +452,14 @@ def running_listener(params: dict) -> Iterator[RevocationListener]:
     assert not listener.is_alive()
 
 
+def held(memory: SessionMemory, *user_ids: int) -> list[VerifiedSession]:
+    """A remembered session of each of ``user_ids``."""
+    sessions = [entry(user_id=user_id) for user_id in user_ids]
+    for session in sessions:
+        assert memory.remember(session, memory.ticket())
+    return sessions
+
+
 def notify(params: dict, payload: str) -> None:
     with psycopg.connect(**params, autocommit=True) as conn:
         conn.execute("SELECT pg_notify('accounts_revocation', %s)", [payload])
@@ -460,9 +468,7 @@ def notify(params: dict, payload: str) -> None:
 def test_the_listener_forgets_the_sessions_of_each_notified_user(channel_database):
     with running_listener(channel_database) as listener:
         memory = listener.memory
-        mine, theirs = entry(user_id=5), entry(user_id=6)
-        for session in (mine, theirs):
-            assert memory.remember(session, memory.ticket())
+        mine, theirs = held(memory, 5, 6)
         mark = listener.position()
         notify(channel_database, "5")
         assert listener.fence(timeout=2)
@@ -979,9 +985,7 @@ def test_a_notification_read_but_not_yet_applied_stops_the_memory_answering(chan
     # the socket is empty, yet the memory must not answer from what it is about to forget.
     with running_listener(channel_database) as listener:
         memory = listener.memory
-        doomed, other = entry(user_id=5), entry(user_id=6)
-        for session in (doomed, other):
-            assert memory.remember(session, memory.ticket())
+        doomed, other = held(memory, 5, 6)
         reading, release = threading.Event(), threading.Event()
         revoked = listener._revoked
 
