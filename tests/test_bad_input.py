@@ -139,7 +139,6 @@ def test_rating_beyond_range_or_precision_is_a_400_naming_rating(
     [
         (1e27, "less than or equal to 10"),
         (-1e27, "greater than or equal to 0"),
-        (9.99, "no more than 1 decimal place"),
     ],
 )
 def test_rating_message_says_which_rule(admin_client, rating, message):
