@@ -30,6 +30,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.managers import normalize_email_address
+from common.ratelimit import Budget
 
 ADDRESS_FACTOR = 4
 KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
@@ -86,7 +87,9 @@ def login_policy_check(request: HttpRequest, email: object) -> None:
 
     ``email`` is what the caller typed (any type; only a non-blank string names an account).
     Raises DRF's ``Throttled`` with ``wait`` set to the seconds until the window ends: the API
-    answers 429 with ``Retry-After``; other doors read ``wait`` themselves.
+    answers 429 with ``Retry-After``; other doors read ``wait`` themselves. What is left of the
+    per-pair and per-address limits goes to ``request.rate_limit_budgets`` (the API's RateLimit
+    headers); the account's cap is not told: it would tell strangers about an account's failures.
     """
     rate = _LoginRate()
     if rate.rate is None:
@@ -94,15 +97,21 @@ def login_policy_check(request: HttpRequest, email: object) -> None:
     limit, duration = rate.num_requests, rate.duration
     window, wait = _window(duration)
     address = rate.get_ident(request)
-    spent = _count(_key(ADDRESS, address, window), wait) > limit * ADDRESS_FACTOR
+    quota = limit * ADDRESS_FACTOR
+    used = _count(_key(ADDRESS, address, window), wait)
+    budgets = [Budget(ADDRESS, quota, duration, quota - used, wait)]
+    spent = used > quota
     account = _account(email)
     if account is not None:
-        spent |= _count(_key(PAIR, account, address, window), wait) > limit
+        used = _count(_key(PAIR, account, address, window), wait)
+        budgets.insert(0, Budget(PAIR, limit, duration, limit - used, wait))
+        spent |= used > limit
         # One round trip for both: the account's failures and whether this address is known.
         failures_key, known_key = _key(FAILURES, account, window), _key(KNOWN, account, address)
         found = cache.get_many([failures_key, known_key])
         if found.get(failures_key, 0) >= limit and not found.get(known_key):
             spent = True
+    request.rate_limit_budgets = budgets
     if spent:
         raise Throttled(wait=wait)
 

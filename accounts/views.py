@@ -47,6 +47,7 @@ from common.openapi import (
     ErrorSerializer,
     field_errors,
 )
+from common.ratelimit import RateLimitHeadersMixin
 
 # Token responses must not be kept by any cache (RFC 6749 §5.1).
 NO_STORE = {"Cache-Control": "no-store"}
@@ -84,7 +85,7 @@ def token_pair_response(pair: TokenPair) -> Response:
     return Response(TokenSerializer(body).data, headers=NO_STORE)
 
 
-class PublicTokenView(APIView):
+class PublicTokenView(RateLimitHeadersMixin, APIView):
     """A token endpoint anyone may call: no authentication, 401s still name the Bearer scheme."""
 
     authentication_classes = ()
@@ -294,7 +295,7 @@ class SessionDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordChangeView(APIView):
+class PasswordChangeView(RateLimitHeadersMixin, APIView):
     """Change the calling admin's password, under the login policy: its current-password check is
     a password door like the login."""
 

@@ -35,7 +35,15 @@ from rest_framework.views import exception_handler
 
 API_PREFIX = "/api/"
 # Headers an error keeps when its body is replaced: they tell the client what to do next.
-_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary", "Content-Language")
+_KEPT_HEADERS = (
+    "Allow",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+    "WWW-Authenticate",
+    "Vary",
+    "Content-Language",
+)
 _TOO_MANY = (TooManyFieldsSent, TooManyFilesSent)
 
 

@@ -163,3 +163,83 @@ def forbid_unknown_request_fields(result: dict, generator, request, public) -> d
                 schema.setdefault("properties", {}).setdefault(field, definition)
         schema["additionalProperties"] = False
     return result
+
+
+# The headers the server sends, declared once and referred to by each response that carries them.
+RESPONSE_HEADERS = {
+    "Retry-After": {
+        "description": _("Seconds to wait before trying again."),
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "WWW-Authenticate": {
+        "description": _(
+            'The Bearer challenge (RFC 6750): realm="api", and for a token that was sent, '
+            'error="invalid_token" with an error_description.'
+        ),
+        "schema": {"type": "string"},
+    },
+    "RateLimit-Policy": {
+        "description": _(
+            'The limits of this endpoint (IETF draft "RateLimit header fields for HTTP", -09): '
+            '"name";q=<requests>;w=<seconds>, one per limit.'
+        ),
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": _(
+            'What is left of each limit: "name";r=<requests left>;t=<seconds until restored>.'
+        ),
+        "schema": {"type": "string"},
+    },
+    "Location": {
+        "description": _("The address of the resource just created."),
+        "schema": {"type": "string", "format": "uri"},
+    },
+}
+# Operations under a limit (common.ratelimit): every answer tells what is left of it.
+RATE_LIMITED_OPERATIONS = {"auth_login", "auth_refresh", "auth_password_change"}
+
+
+def declare_responses_and_headers(result: dict, generator, request, public) -> dict:
+    """Every status an API operation can answer, and every header each answer carries:
+    503 with ``Retry-After`` on each (each reads the database), 413 and 415 on each that takes a
+    body, ``WWW-Authenticate`` on 401s, ``Retry-After`` on 429s, the RateLimit fields on every
+    answer of a limited operation, ``Location`` on 201s."""
+    components = result.setdefault("components", {})
+    # Texts in the schema's language, now: the schema view's language applies while it runs.
+    components["headers"] = {
+        name: {**header, "description": str(header["description"])}
+        for name, header in RESPONSE_HEADERS.items()
+    }
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    extra_statuses = {
+        "413": str(_("The body is larger than the server accepts.")),
+        "415": str(_("The body is not JSON (Content-Type: application/json).")),
+    }
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation["responses"]
+            if path.startswith("/api/"):
+                responses.setdefault(
+                    "503", {"description": str(SERVICE_UNAVAILABLE.description), "content": error}
+                )
+                if "requestBody" in operation:
+                    for status, description in extra_statuses.items():
+                        responses.setdefault(status, {"description": description, "content": error})
+            for status, response in responses.items():
+                names = []
+                if status == "401":
+                    names.append("WWW-Authenticate")
+                if status in ("429", "503"):
+                    names.append("Retry-After")
+                if status == "201":
+                    names.append("Location")
+                # Counted before the body is read, unless the body or the cache fails first.
+                limited = operation.get("operationId") in RATE_LIMITED_OPERATIONS
+                if limited and status not in ("413", "415", "503"):
+                    names += ["RateLimit-Policy", "RateLimit"]
+                if names:
+                    response["headers"] = {
+                        name: {"$ref": f"#/components/headers/{name}"} for name in names
+                    }
+    return result

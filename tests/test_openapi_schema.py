@@ -236,3 +236,41 @@ def test_swagger_ui_needs_no_inline_script(api_client):
     script = api_client.get("/api/docs/?script=")
     assert script["Content-Type"].startswith("application/javascript")
     assert "preauthorizeApiKey" in script.content.decode()
+
+
+def test_every_status_and_header_the_server_sends_is_declared(schema, api_client):
+    """A generated client can read Retry-After, the RateLimit fields and the rest from types."""
+    assert set(schema["components"]["headers"]) == {
+        "Retry-After",
+        "WWW-Authenticate",
+        "RateLimit-Policy",
+        "RateLimit",
+        "Location",
+    }
+    limited = {"auth_login", "auth_refresh", "auth_password_change"}
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            responses = operation["responses"]
+
+            def headers(status, responses=responses):
+                refs = responses[status].get("headers", {})
+                return {name: ref["$ref"].rsplit("/", 1)[1] for name, ref in refs.items()}
+
+            if path.startswith("/api/"):
+                assert "503" in responses, path
+                assert ("413" in responses) == ("415" in responses) == ("requestBody" in operation)
+            for status in responses:
+                named = headers(status)
+                assert all(name == ref for name, ref in named.items())
+                assert ("WWW-Authenticate" in named) == (status == "401")
+                assert ("Retry-After" in named) == (status in ("429", "503"))
+                assert ("Location" in named) == (status == "201")
+                rate_limited = operation["operationId"] in limited and status not in (
+                    "413",
+                    "415",
+                    "503",
+                )
+                assert ("RateLimit" in named) == ("RateLimit-Policy" in named) == rate_limited
+    spanish = api_client.get("/api/schema/?format=json&lang=es").json()
+    retry_after = spanish["components"]["headers"]["Retry-After"]["description"]
+    assert retry_after == "Segundos que esperar antes de volver a intentarlo."
