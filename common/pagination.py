@@ -262,31 +262,45 @@ class StrictPageNumberPagination(PageNumberPagination):
 
     def get_paginated_response(self, data):
         if self.cursor_mode:
-            return Response(
-                {
-                    "next": self._next_cursor_link,
-                    "previous": self._previous_cursor_link,
-                    "results": data,
-                }
-            )
-        paginator = self.page.paginator
+            count = count_exact = None
+            cursors = (self._next_cursor, self._previous_cursor)
+        else:
+            paginator = self.page.paginator
+            count, count_exact = paginator.count, paginator.count_exact
+            cursors = (self._deepest_page_cursor(), None)
         return Response(
             {
-                "count": paginator.count,
-                "count_exact": paginator.count_exact,
+                "mode": "cursor" if self.cursor_mode else "page",
+                "count": count,
+                "count_exact": count_exact,
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
+                "next_cursor": cursors[0],
+                "previous_cursor": cursors[1],
                 "results": data,
             }
         )
 
-    def get_next_link(self):
+    def _deepest_page_cursor(self) -> str | None:
+        """On the deepest page a number reaches, the cursor that carries on from its last row."""
         if self.page.has_next() or self.page.paginator.count_exact or self.keyset is None:
-            return super().get_next_link()
-        # The deepest page a number reaches: carry on from its last row with a cursor.
-        return self._cursor_link(self.keyset.encode(self.page[-1], backwards=False))
+            return None
+        return self.keyset.encode(self.page[-1], backwards=False)
 
-    def _cursor_link(self, cursor: str) -> str:
+    def get_next_link(self):
+        if self.cursor_mode:
+            return self._cursor_link(self._next_cursor)
+        cursor = self._deepest_page_cursor()
+        return super().get_next_link() if cursor is None else self._cursor_link(cursor)
+
+    def get_previous_link(self):
+        if self.cursor_mode:
+            return self._cursor_link(self._previous_cursor)
+        return super().get_previous_link()
+
+    def _cursor_link(self, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
         url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
         return replace_query_param(url, self.cursor_query_param, cursor)
 
@@ -310,15 +324,11 @@ class StrictPageNumberPagination(PageNumberPagination):
         if backwards:
             rows.reverse()
         has_next, has_previous = (True, more) if backwards else (more, position is not None)
-        self._next_cursor_link = (
-            self._cursor_link(self.keyset.encode(rows[-1], backwards=False))
-            if has_next and rows
-            else None
+        self._next_cursor = (
+            self.keyset.encode(rows[-1], backwards=False) if has_next and rows else None
         )
-        self._previous_cursor_link = (
-            self._cursor_link(self.keyset.encode(rows[0], backwards=True))
-            if has_previous and rows
-            else None
+        self._previous_cursor = (
+            self.keyset.encode(rows[0], backwards=True) if has_previous and rows else None
         )
         return rows
 
@@ -354,12 +364,30 @@ class StrictPageNumberPagination(PageNumberPagination):
 
     def get_paginated_response_schema(self, schema):
         link = {"type": "string", "nullable": True, "format": "uri"}
+        cursor = {"type": "string", "nullable": True}
         return {
             "type": "object",
-            "required": ["next", "previous", "results"],
+            "required": [
+                "mode",
+                "count",
+                "count_exact",
+                "next",
+                "previous",
+                "next_cursor",
+                "previous_cursor",
+                "results",
+            ],
             "properties": {
+                "mode": {
+                    "type": "string",
+                    "enum": ["page", "cursor"],
+                    "description": _(
+                        "Which pagination answered: page numbers (?page=), or cursors (?cursor=)."
+                    ),
+                },
                 "count": {
                     "type": "integer",
+                    "nullable": True,
                     "description": _(
                         "Page numbers only: the number of results, exact up to %(limit)d; "
                         "above, %(limit)d (see count_exact)."
@@ -369,10 +397,22 @@ class StrictPageNumberPagination(PageNumberPagination):
                 },
                 "count_exact": {
                     "type": "boolean",
+                    "nullable": True,
                     "description": _("Page numbers only: false when count is a lower bound."),
                 },
                 "next": {**link, "example": "http://127.0.0.1:8000/api/movies/?page=4"},
                 "previous": {**link, "example": "http://127.0.0.1:8000/api/movies/?page=2"},
+                "next_cursor": {
+                    **cursor,
+                    "description": _(
+                        "The next page's ?cursor= value, when next is a cursor link: follow the "
+                        "list with it, without parsing next."
+                    ),
+                },
+                "previous_cursor": {
+                    **cursor,
+                    "description": _("The previous page's ?cursor= value (cursors only)."),
+                },
                 "results": schema,
             },
         }

@@ -8,6 +8,7 @@ import base64
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -56,7 +57,11 @@ def walk(client, url: str, link: str = "next") -> list[list[int]]:
         response = client.get(url)
         assert response.status_code == 200, response.json()
         body = response.json()
-        assert set(body) == {"next", "previous", "results"}
+        assert (body["mode"], body["count"], body["count_exact"]) == ("cursor", None, None)
+        # The typed field is the cursor the link carries: a client need not parse the link.
+        cursor = body[f"{link}_cursor"]
+        linked = body[link] and parse_qs(urlsplit(body[link]).query)["cursor"][0]
+        assert linked == cursor or linked is cursor is None
         pages.append([movie["id"] for movie in body["results"]])
         url = body[link]
     return pages
@@ -114,6 +119,8 @@ def test_the_deepest_numbered_page_is_full_and_its_next_link_carries_on_with_a_c
     assert len(deepest["results"]) == 3
     assert "cursor=" in deepest["next"]
     assert "page=" not in deepest["next"]
+    assert (deepest["mode"], deepest["previous_cursor"]) == ("page", None)
+    assert parse_qs(urlsplit(deepest["next"]).query)["cursor"] == [deepest["next_cursor"]]
     numbered = [
         movie["id"]
         for page in range(1, 5)
@@ -240,7 +247,7 @@ def test_with_a_cursor_the_page_number_is_not_read(admin_client, many_ties):
     response = admin_client.get(f"{LIST}?cursor=&page=2")
     assert response.status_code == 200
     assert response.json() == admin_client.get(f"{LIST}?cursor=").json()
-    assert "count" not in response.json()
+    assert response.json()["mode"] == "cursor"
 
 
 @pytest.mark.django_db
