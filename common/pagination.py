@@ -36,6 +36,8 @@ from common.integers import MAX_ASCII_INT, parse_ascii_int
 from common.parsers import holds_lone_surrogate
 from common.query import repeated_parameters
 
+# A list answer's ``mode``: which pagination answered (the schema's PaginationModeEnum).
+PAGINATION_MODES = ("page", "cursor")
 # As DRF's own CursorPagination answers: a cursor names a position, and this one names none.
 INVALID_CURSOR = _("Invalid cursor: use a next or previous link of this list as it is.")
 
@@ -380,7 +382,7 @@ class StrictPageNumberPagination(PageNumberPagination):
             "properties": {
                 "mode": {
                     "type": "string",
-                    "enum": ["page", "cursor"],
+                    "enum": list(PAGINATION_MODES),
                     "description": _(
                         "Which pagination answered: page numbers (?page=), or cursors (?cursor=)."
                     ),

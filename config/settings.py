@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "takes it. Add ?lang=es to this page's address for Spanish."
     ),
     "VERSION": "1.0.0",
+    # Relative: the server that served the schema, whatever its address.
+    "SERVERS": [{"url": "/", "description": _("The server this schema came from.")}],
     "SERVE_INCLUDE_SCHEMA": False,
     # The documentation is public; a stale token in the browser must not lock anyone out of it.
     "SERVE_AUTHENTICATION": [],
@@ -270,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         "ErrorCodeEnum": "common.errors.ERROR_CODES",
         "HealthStatusEnum": "common.health.HEALTH_STATES",
         "DependencyStateEnum": "common.health.DEPENDENCY_STATES",
+        "PaginationModeEnum": "common.pagination.PAGINATION_MODES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -93,6 +93,7 @@ def test_generated_modules_and_models_have_the_chosen_names(generated):
         "movie_ordering",
         "movie_request",
         "paginated_movie_list",
+        "pagination_mode_enum",
         "password_change_request",
         "patched_movie_request",
         "refresh_request",
