@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from common.errors import ERROR_CODES
 from common.pagination import StrictPageNumberPagination
+from common.serializers import BLANK_CHARACTERS
 
 
 class LabelledDjangoFilterExtension(DjangoFilterExtension):
@@ -32,16 +33,33 @@ class LabelledDjangoFilterExtension(DjangoFilterExtension):
         return parameters
 
 
+def _escaped(characters: str) -> str:
+    """Each character as a ``\\uXXXX`` escape: read alike by ECMA-262 and Python patterns."""
+    return "".join(f"\\u{ord(character):04x}" for character in characters)
+
+
+# No NUL anywhere (DRF refuses it in every text), and, where a blank text is refused, at least
+# one character that is neither NUL nor blank (``BLANK_CHARACTERS``, listed one by one: ``\S``
+# means one thing to Python and another to ECMA-262).
+NUL = _escaped(chr(0))
+NOT_BLANK = f"^[^{NUL}]*[^{_escaped(BLANK_CHARACTERS)}{NUL}][^{NUL}]*$"
+
+
 class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
-    """A required text that is trimmed must keep a character that is not blank: DRF refuses
-    ``"   "`` as blank, and the schema says so (``minLength`` alone would allow it)."""
+    """The rules of a text the server enforces, as patterns: no NUL character, and for a
+    required text that is trimmed, a character that is not blank (DRF refuses ``"   "``;
+    ``minLength`` alone would allow it)."""
 
     target_class = "common.serializers.StrictCharField"
 
     def map_serializer_field(self, auto_schema, direction) -> dict:
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if self.target.trim_whitespace and not self.target.allow_blank:
-            schema["pattern"] = r"\S"
+            schema["pattern"] = NOT_BLANK
+        else:
+            # Not a pattern: drf-spectacular would wrap a blank-allowing text's pattern in a
+            # oneOf with "" that "" then matches twice.
+            schema["not"] = {"pattern": NUL}
         return schema
 
 

@@ -7,6 +7,17 @@ from rest_framework import serializers
 
 UNKNOWN_FIELD = _("Unknown field.")
 
+# What a text is trimmed of, and what alone makes it blank: white space as Python's str.strip()
+# reads it and as JSON Schema's regular expressions (ECMA-262's \s) read it, both. The schema's
+# patterns list these characters one by one (common.openapi), so that every validator, in
+# whatever regular expression dialect, agrees with the server on what is blank.
+BLANK_CHARACTERS = "".join(
+    sorted(
+        {chr(code) for code in range(0x3001) if chr(code).isspace()}  # none is above U+3000
+        | {"\ufeff"}  # ECMA-262 white space, not Python's
+    )
+)
+
 
 class KnownFieldsOnlyMixin:
     """Refuse a body field the serializer does not declare: a misspelt ``"titel"`` is a 400
@@ -48,7 +59,17 @@ class NumbersOnlyMixin:
 
 
 class StrictCharField(StringsOnlyMixin, serializers.CharField):
-    pass
+    """A JSON string; trimmed (unless ``trim_whitespace=False``) of ``BLANK_CHARACTERS``, and
+    blank if nothing else is left."""
+
+    def run_validation(self, data=serializers.empty):
+        if self.trim_whitespace and isinstance(data, str) and not data.strip(BLANK_CHARACTERS):
+            data = ""  # blank: DRF's own "may not be blank" (or "" where blank is allowed)
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return value.strip(BLANK_CHARACTERS) if self.trim_whitespace else value
 
 
 class StrictEmailField(StringsOnlyMixin, serializers.EmailField):

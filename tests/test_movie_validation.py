@@ -1,5 +1,6 @@
 """Every field rule is a 400 whose message names the field; duplicates too, in any case."""
 
+import jsonschema
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -144,3 +145,31 @@ def test_a_rating_out_of_range_is_refused_before_any_rounding(admin_client, sent
     response = admin_client.post("/api/movies/", {**VALID, "rating": sent}, format="json")
     assert response.status_code == 400
     assert list(response.json()) == ["rating"]
+
+
+# Where the server and a validator of its schema could read a text differently: characters that
+# are blank to one regular expression dialect and not to another, NUL, and ordinary text.
+TEXTS = [
+    "Heat",
+    " Heat ",
+    "\ufeff",
+    "\x1c",
+    "\x85",
+    "\u3000",
+    "\u200b",
+    "\xa0Heat",
+    "a\x00",
+    "\x00",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize("field", ["title", "category", "overview"])
+def test_the_server_and_the_schemas_pattern_agree_on_every_text(admin_client, field, text):
+    schema = admin_client.get("/api/schema/?format=json").json()
+    rule = schema["components"]["schemas"]["MovieRequest"]["properties"][field]
+    by_schema = jsonschema.Draft4Validator(rule).is_valid(text)
+    response = admin_client.post("/api/movies/", {**VALID, field: text}, format="json")
+    assert response.status_code in (201, 400)
+    assert (response.status_code == 201) == by_schema, response.json()
