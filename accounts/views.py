@@ -174,7 +174,11 @@ class RefreshView(PublicTokenView):
                 description="Unknown, consumed or expired refresh token, or an ended session.",
                 examples=[
                     OpenApiExample(
-                        "Consumed", value={"detail": "The refresh token has already been used."}
+                        "Consumed",
+                        value={
+                            "detail": "The refresh token has already been used.",
+                            "code": "refresh_invalid",
+                        },
                     )
                 ],
             ),

@@ -261,3 +261,12 @@ def declare_responses_and_headers(result: dict, generator, request, public) -> d
                         name: {"$ref": f"#/components/headers/{name}"} for name in names
                     }
     return result
+
+
+def declare_public_operations(result: dict, generator, request, public) -> dict:
+    """An operation without authentication says so (``security: []``) rather than saying
+    nothing, which linters (Redocly's ``security-defined``) read as forgotten."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            operation.setdefault("security", [])
+    return result

@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "common.openapi.move_named_schemas_to_components",
         "common.openapi.forbid_unknown_request_fields",
         "common.openapi.declare_responses_and_headers",
+        "common.openapi.declare_public_operations",
     ],
     "TAGS": [
         {"name": "auth", "description": _("Log in, refresh, log out, sessions, and who am I.")},
