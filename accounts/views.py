@@ -109,7 +109,8 @@ class LoginView(PublicTokenView):
         auth=[],  # public: no padlock in Swagger UI
         description=(
             "Starts a session. Any active user gets tokens; only admins (staff) may use the API "
-            "with them. In this page, a successful login also authorizes the page."
+            "with them. In this page, a successful login also authorizes the page. Attempts are "
+            "limited (429, see the RateLimit headers), a rule no schema can state."
         ),
         request=LoginSerializer,
         responses={
@@ -309,7 +310,9 @@ class PasswordChangeView(RateLimitHeadersMixin, APIView):
         summary="Change my password",
         description=(
             "Checks the current password and Django's password rules. On success every other "
-            "session of this admin ends; this one goes on."
+            "session of this admin ends; this one goes on. Rules no schema can state: the "
+            "current password must be right and the new one pass the password validators "
+            "(400), and attempts are limited (429, see the RateLimit headers)."
         ),
         request=PasswordChangeSerializer,
         responses={

@@ -13,6 +13,7 @@ from rest_framework.reverse import reverse
 
 from common.integers import parse_ascii_int
 from common.openapi import AUTHENTICATED, NOT_FOUND, field_errors
+from common.pagination import StrictPageNumberPagination
 from movies.filters import MovieFilter
 from movies.models import DUPLICATE_TITLE_YEAR, Movie
 from movies.serializers import MovieSerializer
@@ -43,7 +44,12 @@ MOVIE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=_("The
     list=extend_schema(
         operation_id="movies_list",
         summary="List movies",
-        description="Filter, search, order and paginate the catalog.",
+        description=(
+            "Filter, search, order and paginate the catalog. Page numbers reach the first "
+            f"{StrictPageNumberPagination.count_limit} results, so the deepest page depends on "
+            "page_size (a rule no schema can state): a page beyond it is a 404 that points to "
+            "the cursor; next links and next_cursor carry on past it."
+        ),
         responses={
             200: MovieSerializer(many=True),
             400: field_errors("A query parameter has a bad value.", {"year": ["Enter a number."]}),
