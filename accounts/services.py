@@ -68,6 +68,10 @@ class CurrentPasswordChanged(Exception):
     """The password checked is no longer the current one (another change committed first)."""
 
 
+class LoginConflict(Exception):
+    """A login's credentials changed while they were checked: not a wrong password."""
+
+
 REFRESH_INVALID = _("The refresh token is not valid.")
 REFRESH_SESSION_OVER = _("The session has ended or expired; log in again.")
 REFRESH_CONSUMED = _("The refresh token has already been used.")
@@ -75,7 +79,7 @@ REFRESH_CONSUMED = _("The refresh token has already been used.")
 
 def token_obtain(*, request: HttpRequest, email: str, password: str) -> TokenPair | None:
     """A new session and its tokens for the active user with this email and password, else
-    ``None``.
+    ``None``; ``LoginConflict`` if the user's credentials changed while they were checked.
 
     ``authenticate`` hashes the password even for an unknown email, so a wrong email and a wrong
     password cost the caller the same time and get the same answer.
@@ -89,7 +93,7 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> TokenPai
             # The password (or email, or access) changed while it was being checked: that change
             # ended every session, and would have ended this one.
             logger.info("Login failed for %r: its credentials changed meanwhile", email)
-            return None
+            raise LoginConflict
         pair = session_start(user=user, request=request)
     logger.info("Login succeeded for user %s", user.pk)
     return pair

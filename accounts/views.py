@@ -29,6 +29,7 @@ from accounts.serializers import (
 )
 from accounts.services import (
     CurrentPasswordChanged,
+    LoginConflict,
     RefreshRefused,
     SessionEnded,
     TokenPair,
@@ -39,6 +40,7 @@ from accounts.services import (
     user_password_change,
     user_sessions_end,
 )
+from common.errors import Conflict
 from common.openapi import (
     AUTHENTICATED,
     NOT_FOUND,
@@ -96,6 +98,9 @@ class PublicTokenView(RateLimitHeadersMixin, APIView):
         return JWTAuthentication().authenticate_header(request)
 
 
+LOGIN_CONFLICT = _("The account changed while the password was being checked. Try again.")
+
+
 # Error reports (debug pages, error mails) must not show the password or the tokens.
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class LoginView(PublicTokenView):
@@ -117,6 +122,10 @@ class LoginView(PublicTokenView):
             200: TokenSerializer,
             400: field_errors("The body is malformed.", {"email": ["This field is required."]}),
             401: OpenApiResponse(ErrorSerializer, description="Wrong email or password."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The account changed while the password was checked: try again.",
+            ),
             429: THROTTLED,
             503: SERVICE_UNAVAILABLE,
         },
@@ -137,11 +146,18 @@ class LoginView(PublicTokenView):
         serializer.is_valid(raise_exception=True)
         # The new session is kept only once the attempt is recorded: a cache that fails in
         # between (a 503) leaves no session whose tokens the client never received.
+        conflict = False
         with transaction.atomic():
-            pair = token_obtain(request=request, **serializer.validated_data)
-            login_policy_record(
-                request, serializer.validated_data["email"], success=pair is not None
-            )
+            try:
+                pair = token_obtain(request=request, **serializer.validated_data)
+            except LoginConflict:  # not a wrong password: counted as no failure
+                conflict = True
+            else:
+                login_policy_record(
+                    request, serializer.validated_data["email"], success=pair is not None
+                )
+        if conflict:
+            raise Conflict(LOGIN_CONFLICT, code="login_conflict")
         if pair is None:
             raise AuthenticationFailed(
                 _("The email or password is incorrect."), code="invalid_credentials"

@@ -55,6 +55,7 @@ ERROR_CODES = (
     "token_revoked",
     "invalid_credentials",
     "refresh_invalid",
+    "login_conflict",
     "not_admin",
     "permission_denied",
     "not_found",
@@ -84,6 +85,13 @@ _STATUS_CODES = {
 }
 # DRF's names for what this API calls otherwise.
 _RENAMED = {"authentication_failed": "token_invalid", "error": "server_error"}
+
+
+class Conflict(exceptions.APIException):
+    """A 409: the request met a change it cannot be applied over; its code says which."""
+
+    status_code = HTTPStatus.CONFLICT
+    default_detail = _("The request conflicts with a change made meanwhile. Try again.")
 
 
 class PayloadTooLarge(exceptions.APIException):

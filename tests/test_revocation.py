@@ -428,10 +428,11 @@ def test_a_login_racing_a_credential_change_gets_no_session(
         client=api_client,
         user=admin_user,
     )
-    assert response.status_code == 401
+    # Not a wrong password: a conflict to retry, not counted as a failure by the login policy.
+    assert response.status_code == 409
     assert response.json() == {
-        "detail": "The email or password is incorrect.",
-        "code": "invalid_credentials",
+        "detail": "The account changed while the password was being checked. Try again.",
+        "code": "login_conflict",
     }
     live = LoginSession.objects.filter(user=admin_user, ended_at__isnull=True)
     assert live.count() == (1 if change is _change_password_from_another_session else 0)
@@ -469,7 +470,7 @@ def test_a_login_racing_the_deletion_of_its_user_gets_no_session(settings, api_c
     response = log_in_while(
         lambda: _delete_user(admin_user), settings=settings, client=api_client, user=admin_user
     )
-    assert response.status_code == 401
+    assert response.json()["code"] == "login_conflict"  # 409: retry, and be refused then
     assert not LoginSession.objects.exists()
 
 
@@ -605,7 +606,7 @@ def test_a_rehash_at_login_never_reverts_a_password_changed_meanwhile(settings, 
     ChangedWhileCheckingHasher.meanwhile = change
     response = api_client.post("/api/auth/login/", {"email": user.email, "password": PASSWORD})
     assert ChangedWhileCheckingHasher.meanwhile is None
-    assert response.status_code == 401
+    assert response.status_code == 409
     stored = User.objects.get(pk=user.pk)
     assert stored.check_password("the-New-passphrase-61")
     assert not stored.check_password(PASSWORD)
