@@ -216,10 +216,26 @@ RESPONSE_HEADERS = {
 }
 # Operations under a limit (common.ratelimit): every answer tells what is left of it.
 RATE_LIMITED_OPERATIONS = {"auth_login", "auth_refresh", "auth_password_change"}
+# The codes (ERROR_CODES) each error status can carry; a few operations answer their own 401.
+STATUS_CODES = {
+    "401": ("not_authenticated", "token_invalid", "token_expired", "token_revoked"),
+    "403": ("not_admin",),
+    "404": ("not_found",),
+    "409": ("login_conflict",),
+    "413": ("request_too_large",),
+    "415": ("unsupported_media_type",),
+    "429": ("throttled",),
+    "503": ("service_unavailable",),
+}
+OPERATION_CODES = {
+    ("auth_login", "401"): ("invalid_credentials",),
+    ("auth_refresh", "401"): ("refresh_invalid",),
+}
 
 
 def declare_responses_and_headers(result: dict, generator, request, public) -> dict:
-    """Every status an API operation can answer, and every header each answer carries:
+    """Every status an API operation can answer, the error codes of each, and every header each
+    answer carries:
     503 with ``Retry-After`` on each (each reads the database), 413 and 415 on each that takes a
     body, ``WWW-Authenticate`` on 401s, ``Retry-After`` on 429s, the RateLimit fields on every
     answer of a limited operation, ``Location`` on 201s."""
@@ -245,6 +261,13 @@ def declare_responses_and_headers(result: dict, generator, request, public) -> d
                     for status, description in extra_statuses.items():
                         responses.setdefault(status, {"description": description, "content": error})
             for status, response in responses.items():
+                codes = OPERATION_CODES.get(
+                    (operation.get("operationId"), status), STATUS_CODES.get(status)
+                )
+                if codes and "$ref" not in response:
+                    listed = ", ".join(f"`{code}`" for code in codes)
+                    described = response.get("description", "")
+                    response["description"] = f"{described} {_('Codes: %s.') % listed}".strip()
                 names = []
                 if status == "401":
                     names.append("WWW-Authenticate")

@@ -1,5 +1,7 @@
 """The OpenAPI document: served publicly, complete, and honest about auth and errors."""
 
+import re
+
 import pytest
 import yaml
 from django.utils import timezone
@@ -289,3 +291,18 @@ def test_the_schema_names_its_server_and_describes_every_operation(schema):
     ]
     assert all(descriptions)
     assert len(set(descriptions)) == len(descriptions)  # none is a class's docstring, repeated
+
+
+def test_each_error_response_names_the_codes_it_can_carry(schema):
+    enum = set(schema["components"]["schemas"]["ErrorCodeEnum"]["enum"])
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                listed = re.findall(r"`(\w+)`", response["description"].rpartition("Codes:")[2])
+                assert set(listed) <= enum
+                if status in {"401", "403", "404", "409", "413", "415", "429", "503"}:
+                    assert listed, (path, status)
+    login = schema["paths"]["/api/auth/login/"]["post"]["responses"]
+    assert login["401"]["description"].endswith("Codes: `invalid_credentials`.")
+    me = schema["paths"]["/api/auth/me/"]["get"]["responses"]["401"]["description"]
+    assert me.endswith("`not_authenticated`, `token_invalid`, `token_expired`, `token_revoked`.")
