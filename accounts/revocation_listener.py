@@ -162,7 +162,7 @@ class RevocationListener(threading.Thread):
         unapplied. Fences are answered last, once what came before them is applied."""
         fences: list[str] = []
         answers: list[psycopg.Notify] = []
-        beat = False
+        beats_heard: list[psycopg.Notify] = []
         self._applying = True  # set before psycopg reads: see unread()
         try:
             for note in conn.notifies(timeout=0):
@@ -171,7 +171,7 @@ class RevocationListener(threading.Thread):
                 elif note.channel != beats:
                     self._revoked(note.payload)
                 elif note.payload == "beat":
-                    beat = True
+                    beats_heard.append(note)
                 else:
                     answers.append(note)
         finally:
@@ -179,7 +179,7 @@ class RevocationListener(threading.Thread):
         self._answered(answers)
         for fence in fences:
             self._answer(conn, fence)
-        return beat
+        return bool(beats_heard)
 
     def _revoked(self, payload: str) -> None:
         if not (payload.isascii() and payload.isdecimal()):  # not one of ours: nothing to forget
@@ -243,7 +243,7 @@ class RevocationListener(threading.Thread):
         try:
             # The listeners are listed in the statement that sends the fence: one that connects
             # later never held what the fence is about.
-            with psycopg.connect(**self.probe_params, autocommit=True) as conn:
+            with psycopg.connect(**self.probe_params) as conn:  # it commits (notifies) at exit
                 listeners = conn.execute(
                     "SELECT pg_notify(%s, %s)::text, array(SELECT pid FROM pg_stat_activity"
                     " WHERE datname = current_database() AND application_name = %s)",
