@@ -235,8 +235,8 @@ OPERATION_CODES = {
 
 def declare_responses_and_headers(result: dict, generator, request, public) -> dict:
     """Every status an API operation can answer, the error codes of each, and every header each
-    answer carries:
-    503 with ``Retry-After`` on each (each reads the database), 413 and 415 on each that takes a
+    answer carries: 400 on each (too many parameters, a Host not served), 503 with ``Retry-After``
+    on each (each reads the database), 413 and 415 on each that takes a
     body, ``WWW-Authenticate`` on 401s, ``Retry-After`` on 429s, the RateLimit fields on every
     answer of a limited operation, ``Location`` on 201s."""
     components = result.setdefault("components", {})
@@ -246,6 +246,13 @@ def declare_responses_and_headers(result: dict, generator, request, public) -> d
         for name, header in RESPONSE_HEADERS.items()
     }
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    invalid = {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationError"}}}
+    refused = str(
+        _(
+            "A request the server refuses before reading it: more than 1000 query parameters, "
+            "or a Host it does not serve."
+        )
+    )
     extra_statuses = {
         "413": str(_("The body is larger than the server accepts.")),
         "415": str(_("The body is not JSON (Content-Type: application/json).")),
@@ -254,6 +261,7 @@ def declare_responses_and_headers(result: dict, generator, request, public) -> d
         for operation in operations.values():
             responses = operation["responses"]
             if path.startswith("/api/"):
+                responses.setdefault("400", {"description": refused, "content": invalid})
                 responses.setdefault(
                     "503", {"description": str(SERVICE_UNAVAILABLE.description), "content": error}
                 )
