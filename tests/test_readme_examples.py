@@ -8,7 +8,6 @@ catalog and development admin in a temporary folder (never the working tree).
 import json
 import os
 import re
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PROJECT_DIR, run_manage, subprocess_env
+from tests.helpers import PROJECT_DIR, require_program, run_manage, subprocess_env
 
 README = PROJECT_DIR / "README.md"
 EXAMPLE = re.compile(r"<!-- readme-example -->\n```sh\n(.*?)```", re.DOTALL)
@@ -105,10 +104,7 @@ def run_block(block: str, *, url: str, password: str) -> subprocess.CompletedPro
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if shutil.which("curl") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have curl: the README's examples use it")
-        pytest.skip("curl is not installed here")
+    require_program("curl")  # the README's examples use it
     with development_server(tmp_path_factory.mktemp("readme")) as running:
         yield running
 

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from tests.helpers import PASSWORD, PROJECT_DIR, login_pair
+from tests.helpers import PASSWORD, PROJECT_DIR, login_pair, require_program
 
 SOURCES = PROJECT_DIR / "tests" / "typescript"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,10 +38,7 @@ def run(command: list[str], cwd, **env) -> str:
 
 @pytest.fixture(scope="module")
 def node_project(tmp_path_factory):
-    if shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("npm is missing: .ci/run installs Node.js and npm")
-        pytest.skip("Node.js and npm are not installed (.ci/run installs them)")
+    require_program("npm")
     folder = tmp_path_factory.mktemp("typescript")
     for name in ("package.json", "package-lock.json", "tsconfig.json", "flow.ts", "redocly.yaml"):
         shutil.copy(SOURCES / name, folder / name)
