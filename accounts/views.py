@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
@@ -42,10 +42,10 @@ from accounts.services import (
 )
 from common.errors import Conflict
 from common.openapi import (
-    AUTHENTICATED,
     NOT_FOUND,
     SERVICE_UNAVAILABLE,
     THROTTLED,
+    UNAUTHORIZED,
     ErrorSerializer,
     field_errors,
 )
@@ -85,6 +85,13 @@ def token_pair_response(pair: TokenPair) -> Response:
         "refresh_expires_in": pair.refresh_expires_in,
     }
     return Response(TokenSerializer(body).data, headers=NO_STORE)
+
+
+class AccountView(APIView):
+    """The caller's own account: any signed-in, active user, admin or not, may log out, see and
+    end their sessions and change their password (only the catalog needs an admin)."""
+
+    permission_classes = (IsAuthenticated,)
 
 
 class PublicTokenView(RateLimitHeadersMixin, APIView):
@@ -219,7 +226,7 @@ class RefreshView(PublicTokenView):
         return token_pair_response(pair)
 
 
-class LogoutView(APIView):
+class LogoutView(AccountView):
     """End the session of the calling token."""
 
     @extend_schema(
@@ -231,14 +238,14 @@ class LogoutView(APIView):
             "Other sessions (other devices) go on."
         ),
         request=None,
-        responses={204: OpenApiResponse(description="Logged out."), **AUTHENTICATED},
+        responses={204: OpenApiResponse(description="Logged out."), 401: UNAUTHORIZED},
     )
     def post(self, request):
         session_end(session_id=request.auth.session_id, reason=EndReason.LOGOUT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoutAllView(APIView):
+class LogoutAllView(AccountView):
     """End every session of the calling admin."""
 
     @extend_schema(
@@ -247,14 +254,14 @@ class LogoutAllView(APIView):
         summary="Log out everywhere",
         description="Every session of this admin ends, this one included.",
         request=None,
-        responses={204: OpenApiResponse(description="Logged out everywhere."), **AUTHENTICATED},
+        responses={204: OpenApiResponse(description="Logged out everywhere."), 401: UNAUTHORIZED},
     )
     def post(self, request):
         user_sessions_end(user=request.user, reason=EndReason.LOGOUT_ALL)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SessionListView(APIView):
+class SessionListView(AccountView):
     """The calling admin's live sessions."""
 
     @extend_schema(
@@ -262,7 +269,7 @@ class SessionListView(APIView):
         operation_id="sessions_list",
         summary="List my sessions",
         description="Sessions neither ended nor expired, newest first; `current` marks this one.",
-        responses={200: SessionSerializer(many=True), **AUTHENTICATED},
+        responses={200: SessionSerializer(many=True), 401: UNAUTHORIZED},
         examples=[
             OpenApiExample(
                 "This device",
@@ -286,7 +293,7 @@ class SessionListView(APIView):
         return Response(SessionSerializer(sessions, many=True, context=context).data)
 
 
-class SessionDetailView(APIView):
+class SessionDetailView(AccountView):
     """End one of the calling admin's sessions."""
 
     @extend_schema(
@@ -299,7 +306,7 @@ class SessionDetailView(APIView):
         ],
         responses={
             204: OpenApiResponse(description="The session has ended."),
-            **AUTHENTICATED,
+            401: UNAUTHORIZED,
             404: NOT_FOUND,
         },
     )
@@ -316,7 +323,7 @@ class SessionDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordChangeView(RateLimitHeadersMixin, APIView):
+class PasswordChangeView(RateLimitHeadersMixin, AccountView):
     """Change the calling admin's password, under the login policy: its current-password check is
     a password door like the login."""
 
@@ -337,7 +344,7 @@ class PasswordChangeView(RateLimitHeadersMixin, APIView):
                 "Wrong current password, or a new password the rules refuse.",
                 {"new_password": ["This password is too common."]},
             ),
-            **AUTHENTICATED,
+            401: UNAUTHORIZED,
             429: THROTTLED,
             503: SERVICE_UNAVAILABLE,
         },
@@ -377,14 +384,14 @@ class PasswordChangeView(RateLimitHeadersMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(APIView):
+class MeView(AccountView):
     """The admin the token belongs to."""
 
     @extend_schema(
         tags=["auth"],
         operation_id="auth_me",
         summary="Who am I",
-        responses={200: MeSerializer, **AUTHENTICATED},
+        responses={200: MeSerializer, 401: UNAUTHORIZED},
     )
     def get(self, request):
         return Response(MeSerializer(request.user).data)
