@@ -447,6 +447,24 @@ def test_a_login_racing_a_credential_change_gets_no_session(
 
 
 @pytest.mark.django_db
+def test_a_login_conflict_is_not_counted_as_a_failed_password(settings, api_client, admin_user):
+    # With a cap of one failed password per account, one counted failure would refuse the next
+    # attempt from an address the account has never logged in from (429).
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    response = log_in_while(
+        lambda: _rename(User.objects.get(pk=admin_user.pk)),
+        settings=settings,
+        client=api_client,
+        user=admin_user,
+    )
+    assert response.status_code == 409
+    elsewhere = {"email": admin_user.email, "password": "wrong"}  # the account that conflicted
+    answer = api_client.post("/api/auth/login/", elsewhere, REMOTE_ADDR="10.44.0.1")
+    assert answer.status_code == 401
+
+
+@pytest.mark.django_db
 def test_a_login_racing_log_out_everywhere_starts_a_session(settings, api_client, admin_user):
     # Logging out everywhere ends the sessions that exist; the right password may start another.
     response = log_in_while(
