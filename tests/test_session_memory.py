@@ -446,6 +446,8 @@ def running_listener(params: dict) -> Iterator[RevocationListener]:
     try:
         wait_until(listener.memory.vouching, timeout=10, what="the listener vouches")
         assert isinstance(listener._fileno, int)  # what unread() polls
+        # Idle and connected: nothing unread, and a boolean says so.
+        wait_until(lambda: listener.unread() is False, timeout=5, what="nothing unread")
         yield listener
     finally:
         listener.stop()
