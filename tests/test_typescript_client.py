@@ -12,7 +12,9 @@ import shutil
 import subprocess
 import urllib.request
 from datetime import timedelta
+from decimal import Decimal
 
+import jsonschema
 import pytest
 import time_machine
 from django.utils import timezone
@@ -40,7 +42,14 @@ def run(command: list[str], cwd, **env) -> str:
 def node_project(tmp_path_factory):
     require_program("npm")
     folder = tmp_path_factory.mktemp("typescript")
-    for name in ("package.json", "package-lock.json", "tsconfig.json", "flow.ts", "redocly.yaml"):
+    for name in (
+        "package.json",
+        "package-lock.json",
+        "tsconfig.json",
+        "flow.ts",
+        "redocly.yaml",
+        "ajv-check.mjs",
+    ):
         shutil.copy(SOURCES / name, folder / name)
     run(["npm", "ci", "--no-audit", "--no-fund"], folder)
     return folder
@@ -90,3 +99,85 @@ def test_redoclys_recommended_ruleset_finds_no_error(node_project, schema_url, d
     result = subprocess.run(lint, cwd=node_project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Your API description is valid." in result.stderr
+
+
+def json_schema(node, defs: str):
+    """An OpenAPI 3.0 schema as JSON Schema: ``nullable`` becomes a type that admits null,
+    ``example`` is dropped, and component references point into ``defs``."""
+    if isinstance(node, list):
+        return [json_schema(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        key: value.replace("#/components/schemas/", defs)
+        if key == "$ref"
+        else json_schema(value, defs)
+        for key, value in node.items()
+        if key not in ("nullable", "example")
+    }
+    if node.get("nullable"):
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+        if "enum" in out and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+    return out
+
+
+def answers_of_every_kind(client, admin_user, make_movie) -> list[dict]:
+    """What the server answers, each with the component that describes it: every legal rating
+    (0.0 to 10.0) in movies and lists, both pagination modes, the account answers, errors."""
+    for tenth in range(101):
+        make_movie(title=f"Rated {tenth}", year=2000, rating=Decimal(tenth) / 10)
+    token = client.post(
+        "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
+    ).json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
+    first, cursor = (
+        client.get(f"/api/movies/?page_size=100{mode}").json() for mode in ("", "&cursor=")
+    )
+    samples = [
+        ("Token", token),
+        ("Me", client.get("/api/auth/me/").json()),
+        ("PaginatedMovieList", first),
+        ("PaginatedMovieList", client.get(first["next"]).json()),
+        ("PaginatedMovieList", cursor),
+        ("PaginatedMovieList", client.get(cursor["next"]).json()),
+        ("Movie", client.get(f"/api/movies/{first['results'][0]['id']}/").json()),
+        ("ValidationError", client.get("/api/movies/?year=x").json()),
+        (
+            "ValidationError",
+            client.post("/api/movies/", "[]", content_type="application/json").json(),
+        ),
+        ("Error", client.get("/api/movies/999999/").json()),
+        ("Health", client.get("/healthz").json()),
+    ]
+    samples += [("Session", session) for session in client.get("/api/auth/sessions/").json()]
+    client.credentials()
+    samples.append(("Error", client.get("/api/auth/me/").json()))
+    return [{"schema": schema, "value": value} for schema, value in samples]
+
+
+def test_the_servers_answers_fit_the_schema_in_ajv_and_python_jsonschema(
+    node_project, api_client, admin_user, make_movie
+):
+    schema = api_client.get("/api/schema/?format=json").json()
+    samples = answers_of_every_kind(api_client, admin_user, make_movie)
+    lists = [sample["value"] for sample in samples if sample["schema"] == "PaginatedMovieList"]
+    ratings = {movie["rating"] for page in lists for movie in page["results"]}
+    assert len(ratings) == 101  # every legal rating, as the server writes it
+    # python-jsonschema, with the draft an OpenAPI 3.0 schema is written in (draft 4's object
+    # keywords) and its format checks.
+    components = json_schema(schema["components"]["schemas"], "#/definitions/")
+    for sample in samples:
+        root = {"definitions": components, "$ref": f"#/definitions/{sample['schema']}"}
+        validator = jsonschema.Draft4Validator(
+            root, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+        )
+        assert not list(validator.iter_errors(sample["value"])), sample
+    # Ajv 8, default options (strict mode), with ajv-formats.
+    (node_project / "schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    (node_project / "samples.json").write_text(json.dumps(samples), encoding="utf-8")
+    checked = json.loads(run(["node", "ajv-check.mjs"], node_project))
+    assert checked == {"checked": len(samples), "failures": []}
