@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "takes it. Add ?lang=es to this page's address for Spanish."
     ),
     "VERSION": "1.0.0",
+    # The LICENSE file's: the BSD licence Django and DRF use.
+    "LICENSE": {"name": "BSD-3-Clause", "url": "https://opensource.org/license/bsd-3-clause"},
     # Relative: the server that served the schema, whatever its address.
     "SERVERS": [{"url": "/", "description": _("The server this schema came from.")}],
     "SERVE_INCLUDE_SCHEMA": False,

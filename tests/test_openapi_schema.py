@@ -6,6 +6,8 @@ import pytest
 import yaml
 from django.utils import timezone
 
+from tests.helpers import PROJECT_DIR
+
 PROTECTED = {
     ("post", "/api/auth/logout/"),
     ("post", "/api/auth/logout/all/"),
@@ -285,8 +287,10 @@ def test_every_status_and_header_the_server_sends_is_declared(schema, api_client
     assert retry_after == "Segundos que esperar antes de volver a intentarlo."
 
 
-def test_the_schema_names_its_server_and_describes_every_operation(schema):
+def test_the_schema_names_its_server_and_licence_and_describes_every_operation(schema):
     assert schema["servers"] == [{"url": "/", "description": "The server this schema came from."}]
+    assert schema["info"]["license"]["name"] == "BSD-3-Clause"
+    assert (PROJECT_DIR / "LICENSE").read_text().startswith("BSD 3-Clause License")
     descriptions = [
         operation.get("description", "")
         for operations in schema["paths"].values()

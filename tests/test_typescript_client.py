@@ -94,7 +94,7 @@ def test_a_typescript_client_type_checks_strictly_and_runs_the_flow(
 def test_redoclys_recommended_ruleset_finds_no_error(node_project, schema_url, django_db_blocker):
     with django_db_blocker.unblock(), urllib.request.urlopen(schema_url, timeout=30) as answer:
         (node_project / "schema.json").write_bytes(answer.read())
-    # Exits non-zero on any error; warnings (no licence, a health check with no 4xx) remain.
+    # Exits non-zero on any error; one warning remains: the health check declares no 4xx.
     lint = ["npx", "redocly", "lint", "schema.json", "--config", "redocly.yaml"]
     result = subprocess.run(lint, cwd=node_project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
