@@ -93,20 +93,21 @@ def require_strong_secret(name: str, value: str, *, min_characters: int = 0) -> 
     return value
 
 
-def repeated_kids(keys: list[tuple[str, str]]) -> dict[str, int]:
-    """Each kid named more than once in ``keys``, and how many times: only one of its keys could
-    ever verify a token."""
-    return {kid: count for kid, count in Counter(kid for kid, _ in keys).items() if count > 1}
-
-
-def require_strong_signing_keys(keys: list[tuple[str, str]]) -> None:
-    """Refuse to start in production with a weak signing key or a kid named twice."""
-    for kid, secret in keys:
-        require_strong_secret(f"JWT signing key {kid!r}", secret)
-    if repeated := repeated_kids(keys):
-        raise ImproperlyConfigured(
-            f"JWT_SIGNING_KEYS names the kid {next(iter(repeated))!r} twice."
-        )
+def signing_key_problems(keys: list[tuple[str, str]]) -> list[str]:
+    """What is wrong with ``keys``: each weak secret, and each kid named more than once (only one
+    of its keys could ever verify a token). Production settings refuse to start on the first;
+    ``manage.py check`` lists them all."""
+    problems = [
+        f"JWT signing key {kid!r} {weakness}"
+        for kid, secret in keys
+        if (weakness := secret_weakness(secret)) is not None
+    ]
+    problems += [
+        f"JWT signing key id {kid!r} is used {count} times"
+        for kid, count in Counter(kid for kid, _ in keys).items()
+        if count > 1
+    ]
+    return problems
 
 
 def local_dev_secrets(path: Path) -> dict[str, str]:

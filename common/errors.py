@@ -2,18 +2,15 @@
 
 Every such body that is not a field error carries a stable ``code`` (``ERROR_CODES``), the same in
 every language, one per thing a client should do: ``{"detail": "...", "code": "token_expired"}``.
-Three hooks, each for what the others cannot see:
+Two hooks, as DRF and Django divide the work:
 
-- ``api_exception_handler`` (DRF's ``EXCEPTION_HANDLER``): inside an API view, Django's own
-  request errors become DRF's ``{"detail": ...}``: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is
-  a 413, any other ``SuspiciousOperation`` a 400. Anything else unhandled is left to Django, which
-  logs it (traceback and all) and answers 500.
-- ``bad_request``, ``permission_denied``, ``page_not_found``, ``server_error``: Django's
-  ``handler400``/``403``/``404``/``500`` (config/urls.py), used with debug off: JSON under
-  ``/api/``, Django's usual pages elsewhere (the admin).
-- ``JsonErrorsUnderApiMiddleware``: with debug on Django answers 400, 404 and 500 with its
-  technical pages instead of those handlers; under ``/api/`` this outermost middleware swaps any
-  error that is not JSON for the same ``{"detail": ...}``. The traceback goes to the log only.
+- ``api_exception_handler`` (DRF's ``EXCEPTION_HANDLER``) shapes the errors of API views, and
+  gives each its code; Django's own request errors raised inside a view become DRF's: a body over
+  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413, any other ``SuspiciousOperation`` a 400. Anything
+  else unhandled is left to Django, which logs it (traceback and all) and answers 500.
+- ``JsonErrorsUnderApiMiddleware``, the outermost middleware, turns every other error under
+  ``/api/`` into the same shape: Django's 404 for a path no route takes, its 500 page, CSRF's 403,
+  debug on or off. Elsewhere (the admin) Django's pages stay.
 """
 
 from __future__ import annotations
@@ -27,9 +24,8 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
-from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
@@ -153,6 +149,10 @@ def api_exception_handler(exc: Exception, context: dict):
             exc = exceptions.ParseError(TOO_MANY_FIELDS, code="too_many_parameters")
         else:
             exc = exceptions.ParseError()
+    elif isinstance(exc, Http404):
+        # Django's "No Movie matches the given query." names a model and has no translation;
+        # DRF's "Not found." has one in every language the API offers.
+        exc = exceptions.NotFound()
     response = exception_handler(exc, context)
     data = None if response is None else response.data
     if isinstance(data, dict) and set(data) == {"detail"}:
@@ -161,34 +161,6 @@ def api_exception_handler(exc: Exception, context: dict):
         code = codes if isinstance(codes, str) else error_code(response.status_code)
         response.data["code"] = _RENAMED.get(code, code)
     return response
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not is_api_request(request):
-        return defaults.bad_request(request, exception)
-    if isinstance(exception, RequestDataTooBig):
-        return json_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-    if isinstance(exception, _TOO_MANY):
-        return json_error(HTTPStatus.BAD_REQUEST, TOO_MANY_FIELDS, "too_many_parameters")
-    return json_error(HTTPStatus.BAD_REQUEST)
-
-
-def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not is_api_request(request):
-        return defaults.permission_denied(request, exception)
-    return json_error(HTTPStatus.FORBIDDEN)
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not is_api_request(request):
-        return defaults.page_not_found(request, exception)
-    return json_error(HTTPStatus.NOT_FOUND)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if not is_api_request(request):
-        return defaults.server_error(request)
-    return json_error(HTTPStatus.INTERNAL_SERVER_ERROR)
 
 
 class JsonErrorsUnderApiMiddleware:

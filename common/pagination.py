@@ -9,22 +9,18 @@ continues with one.
 
 Cursors (``?cursor=``, empty to start) walk any number of rows at the cost of one indexed range
 read per page: each page starts after (or, going back, before) the ordering key and id of the row
-where the last one ended. Cursors are opaque (base64url of JSON) and carry their ordering, so a
-cursor used with another ordering is a 404 (as in DRF's cursor pagination), as is one that does
-not decode.
+where the last one ended. Cursors are signed (``django.core.signing``, so only this server makes
+them) and carry their ordering: a cursor used with another ordering is a 404 (as in DRF's cursor
+pagination), as is one that was altered or made by hand.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from functools import cached_property
 
+from django.core import signing
 from django.core.exceptions import FieldDoesNotExist
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db import connections, router
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -33,13 +29,13 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from common.integers import MAX_ASCII_INT, parse_ascii_int
-from common.parsers import holds_lone_surrogate
 from common.query import repeated_parameters
 
 # A list answer's ``mode``: which pagination answered (the schema's PaginationModeEnum).
 PAGINATION_MODES = ("page", "cursor")
 # As DRF's own CursorPagination answers: a cursor names a position, and this one names none.
 INVALID_CURSOR = _("Invalid cursor: use a next or previous link of this list as it is.")
+_CURSOR_SALT = "common.pagination.cursor"
 
 
 def _positive_int(request, param: str) -> int | None:
@@ -152,45 +148,21 @@ class Keyset:
 
     def encode(self, row: Model, *, backwards: bool) -> str:
         payload = {"o": self.terms, "v": self.position_of(row), "b": backwards}
-        raw = json.dumps(payload, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return signing.dumps(payload, salt=_CURSOR_SALT)
 
     def decode(self, cursor: str) -> tuple[list, bool]:
-        """(position, backwards) from a cursor of this keyset; a 404 if the
-        cursor does not decode, or belongs to another ordering."""
+        """(position, backwards) from a cursor of this keyset; a 404 if the cursor is not one
+        this server signed, or belongs to another ordering."""
         try:
-            payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            if payload["o"] != self.terms or not isinstance(payload["b"], bool):
-                raise ValueError
-            values = payload["v"]
-            if not isinstance(values, list) or len(values) != len(self.fields):
-                raise ValueError
-            if not all(isinstance(value, str) for value in values):
-                raise ValueError  # encode() writes every value as text
-            if any("\x00" in value for value in values):
-                raise ValueError  # no database text holds NUL; PostgreSQL refuses to compare it
-            if holds_lone_surrogate(values):
-                raise ValueError  # not Unicode text, so no database text either
-            # The field's own rules (NUL characters, lengths, ranges): a cursor holds stored values.
-            position = [
-                field.clean(value, None) for field, value in zip(self.fields, values, strict=True)
-            ]
-            # As the query will: a date the database cannot hold in its time zone fails here.
-            connection = connections[router.db_for_read(self.model)]
-            for field, value in zip(self.fields, position, strict=True):
-                field.get_db_prep_value(value, connection)
-        except (
-            ValueError,
-            TypeError,
-            KeyError,
-            binascii.Error,
-            DjangoValidationError,
-            OverflowError,  # a number or a date out of Python's range
-            RecursionError,  # JSON nested too deep to decode
-        ):
+            payload = signing.loads(cursor, salt=_CURSOR_SALT)
+        except signing.BadSignature:
             raise NotFound(INVALID_CURSOR) from None
-        if any(value is None for value in position):
+        if payload["o"] != self.terms:
             raise NotFound(INVALID_CURSOR)
+        # Values this server wrote (``position_of``), back to the fields' Python types.
+        position = [
+            field.to_python(value) for field, value in zip(self.fields, payload["v"], strict=True)
+        ]
         return position, payload["b"]
 
 

@@ -20,7 +20,7 @@ from common.env import (
     local_dev_secrets,
     parse_signing_keys,
     require_strong_secret,
-    require_strong_signing_keys,
+    signing_key_problems,
 )
 from common.swagger_ui import SWAGGER_UI_SETTINGS
 
@@ -51,8 +51,8 @@ else:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off.")
 
 _signing_key_pairs = parse_signing_keys(_signing_keys)
-if not DEBUG:
-    require_strong_signing_keys(_signing_key_pairs)
+if not DEBUG and (_problems := signing_key_problems(_signing_key_pairs)):
+    raise ImproperlyConfigured(f"{_problems[0]}: not allowed when DJANGO_DEBUG is off.")
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 

@@ -9,12 +9,6 @@ from django.views.generic import RedirectView
 from common.docs import RedocView, SchemaView, SwaggerUIView
 from common.health import HealthView
 
-# JSON under /api/, Django's pages elsewhere (debug off; common.errors says what covers debug on).
-handler400 = "common.errors.bad_request"
-handler403 = "common.errors.permission_denied"
-handler404 = "common.errors.page_not_found"
-handler500 = "common.errors.server_error"
-
 urlpatterns = [
     # `/` leads to the docs, keeping ?lang=es; the favicon is a static file (whitenoise in
     # production), looked up per request so collectstatic's hashed name is found.

@@ -1,4 +1,3 @@
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -8,10 +7,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import viewsets
-from rest_framework.exceptions import NotFound
 from rest_framework.reverse import reverse
 
-from common.integers import parse_ascii_int
 from common.openapi import AUTHENTICATED, NOT_FOUND, field_errors
 from common.pagination import StrictPageNumberPagination
 from movies.filters import MovieFilter
@@ -36,7 +33,7 @@ INVALID_MOVIE = field_errors(
     {"title": [str(DUPLICATE_TITLE_YEAR)]},
 )
 WRITE_ERRORS = {400: INVALID_MOVIE, **AUTHENTICATED}
-# Every id reaches the view as text (see lookup_value_regex); clients send and get an integer.
+# The router takes ASCII digits only (common.routers); clients send and get an integer.
 MOVIE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=_("The movie's id."))
 
 
@@ -109,18 +106,6 @@ class MovieViewSet(viewsets.ModelViewSet):
     serializer_class = MovieSerializer
     filter_backends = (DjangoFilterBackend,)
     filterset_class = MovieFilter
-    # Every id reaches the view, so a malformed one gets DRF's JSON 404, not Django's HTML page.
-    lookup_value_regex = r"[^/]+"
-
-    def get_object(self) -> Movie:
-        # Django's "No Movie matches the given query." has no translation; DRF's "Not found."
-        # has one in every language the API offers.
-        try:
-            # An id is ASCII digits: "١٢" must not name movie 12 (int() would read it so).
-            parse_ascii_int(self.kwargs[self.lookup_field])
-            return super().get_object()
-        except (ValueError, Http404):
-            raise NotFound from None
 
     def filter_queryset(self, queryset):
         # The list's query parameters mean nothing to one movie: skip building the filter set.

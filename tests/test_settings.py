@@ -29,7 +29,7 @@ def test_production_settings_pass_check_deploy():
         (
             "JWT_SIGNING_KEYS",
             "k1:first-secret-long-enough-0123456789,k1:second-secret-long-enough-012345",
-            "names the kid 'k1' twice",
+            "key id 'k1' is used 2 times",
         ),
         ("DJANGO_ALLOWED_HOSTS", "", "DJANGO_ALLOWED_HOSTS must be set"),
     ],
