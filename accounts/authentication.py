@@ -13,12 +13,15 @@ from accounts.models import User
 from accounts.revocation_listener import verified_sessions
 from accounts.selectors import session_get_with_user
 from accounts.session_memory import VerifiedSession
-from accounts.tokens import InvalidToken, TokenClaims, verify_access_token
+from accounts.tokens import MALFORMED, InvalidToken, TokenClaims, verify_access_token
 
 logger = logging.getLogger(__name__)
 
-# The token is good but its session or user says no: log in again (a refresh cannot help).
+# The token is good but its session or user says no: log in again (a refresh cannot help). One
+# reason for every such case (session unknown, another user's, ended or expired, user inactive
+# or with a changed email): the client's next step is the same.
 REVOKED = "token_revoked"
+SESSION_ENDED = _("The token's session has ended.")
 # Where authenticate() leaves the reason for authenticate_header(): DRF asks for the header
 # through a fresh authenticator instance, so the request is the only place they share.
 _FAILURE_ATTR = "_bearer_token_failure"
@@ -59,7 +62,7 @@ class JWTAuthentication(BaseAuthentication):
         try:
             token = token.decode("ascii")
         except UnicodeDecodeError:
-            self._fail(request, _("The token is malformed."))
+            self._fail(request, MALFORMED)
         try:
             claims = verify_access_token(token)
         except InvalidToken as exc:
@@ -77,25 +80,18 @@ class JWTAuthentication(BaseAuthentication):
             session = self._verified_session(request, claims, now)
             if memory is not None:
                 memory.remember(session, ticket)
-        if session.user_id != claims.user_id:
-            self._fail(request, _("The token's session is unknown."), claims, code=REVOKED)
-        if session.email != claims.email:
-            self._fail(request, _("The token has been revoked."), claims, code=REVOKED)
+        # Another user's session, or the user's email changed since the token was issued.
+        if session.user_id != claims.user_id or session.email != claims.email:
+            self._fail(request, SESSION_ENDED, claims, code=REVOKED)
         return _request_user(session)
 
     def _verified_session(self, request, claims: TokenClaims, now) -> VerifiedSession:
         # One indexed read: the session joined to its user. It does not write last_used_at:
         # login and refresh do, so a request costs no write.
         row = session_get_with_user(session_id=claims.session_id)
-        if row is None:
-            self._fail(request, _("The token's session is unknown."), claims, code=REVOKED)
+        if row is None or not row.user.is_active or not row.is_live(now=now):
+            self._fail(request, SESSION_ENDED, claims, code=REVOKED)
         user = row.user
-        if not user.is_active:
-            self._fail(request, _("The token's user is unknown or inactive."), claims, code=REVOKED)
-        if row.ended_at is not None:
-            self._fail(request, _("The token's session has ended."), claims, code=REVOKED)
-        if not row.is_live(now=now):
-            self._fail(request, _("The token's session has expired."), claims, code=REVOKED)
         return VerifiedSession(
             session_id=row.pk,
             user_id=user.pk,

@@ -104,20 +104,22 @@ class InvalidToken(Exception):
         return "token_expired" if self.reason is EXPIRED else "token_invalid"
 
 
+# The reasons a client may read, one per thing it could fix; the code says what to do next.
 EXPIRED = _("The token has expired.")
-MALFORMED = _("The token is malformed.")
+NOT_YET_VALID = _("The token is not yet valid.")  # the clocks disagree
+MALFORMED = _("The token is malformed.")  # not a JWT as this API issues them
 # One reason for an unknown kid and a bad signature alike: two would tell a prober which key ids
 # exist.
 BAD_SIGNATURE = _("The token signature is invalid.")
-# PyJWT's verdicts, most specific first, as the reasons clients see.
+# Well formed and signed, but not an access token of this API: algorithm, type, issuer,
+# audience, a missing or mistyped claim.
+INVALID = _("The token is invalid.")
+# PyJWT's verdicts, most specific first.
 _DECODE_FAILURES = (
     (jwt.ExpiredSignatureError, EXPIRED),
-    (jwt.ImmatureSignatureError, _("The token is not yet valid.")),
+    (jwt.ImmatureSignatureError, NOT_YET_VALID),
     (jwt.InvalidSignatureError, BAD_SIGNATURE),
-    (jwt.InvalidIssuerError, _("The token issuer is not accepted.")),
-    (jwt.InvalidAudienceError, _("The token audience is not accepted.")),
-    (jwt.MissingRequiredClaimError, _("The token lacks a required claim.")),
-    (jwt.InvalidTokenError, _("The token is invalid.")),
+    (jwt.InvalidTokenError, INVALID),
 )
 
 
@@ -167,7 +169,7 @@ def verify_access_token(token: str) -> TokenClaims:
     Revocation is not affected: it is decided by the token's session (accounts/authentication.py).
     """
     if len(token) > MAX_TOKEN_LENGTH:
-        raise InvalidToken(_("The token is too long."))
+        raise InvalidToken(MALFORMED)
     claims = _verified_claims(token)
     if claims.expires_at + token_settings().leeway < time.time():
         raise InvalidToken(EXPIRED)
@@ -182,7 +184,7 @@ def _verified_claims(token: str) -> TokenClaims:
     _check_shape(token)
     header = _unverified_header(token)
     if header.get("alg") != ALGORITHM:
-        raise InvalidToken(_("The token algorithm is not accepted."))
+        raise InvalidToken(INVALID)
     kid = header.get("kid")
     # The kid only ever selects among configured keys; it is never used as a path or query.
     if not isinstance(kid, str) or kid not in conf.keys:
@@ -190,7 +192,7 @@ def _verified_claims(token: str) -> TokenClaims:
     # Explicit typing (RFC 8725 §3.11): a JWT of another kind signed with the same key is refused.
     typ = header.get("typ")
     if not (isinstance(typ, str) and typ.upper() == TOKEN_TYPE):
-        raise InvalidToken(_("The token type is not accepted."))
+        raise InvalidToken(INVALID)
     try:
         payload = jwt.decode(
             token,
@@ -246,14 +248,14 @@ def _claims_from_payload(payload: dict) -> TokenClaims:
         and sub == str(int(sub))
         and int(sub) <= MAX_USER_ID
     ):
-        raise InvalidToken(_("The token subject is invalid."))
+        raise InvalidToken(INVALID)
     if not isinstance(email, str) or not isinstance(jti, str):
-        raise InvalidToken(_("The token is invalid."))
+        raise InvalidToken(INVALID)
     if not (isinstance(sid, str) and _SESSION_ID.fullmatch(sid)):
-        raise InvalidToken(_("The token session is invalid."))
+        raise InvalidToken(INVALID)
     # NumericDate (RFC 7519) is a JSON number; PyJWT would also take a string of digits.
     if any(type(payload[claim]) not in (int, float) for claim in ("exp", "iat")):
-        raise InvalidToken(_("The token is invalid."))
+        raise InvalidToken(INVALID)
     return TokenClaims(
         user_id=int(sub),
         email=email,

@@ -329,12 +329,14 @@ def test_a_path_cannot_forge_a_line_of_the_outage_log(stack):
     token = stack.token()
     stack.database.cut()
     try:
-        status = stack.call("GET", "/api/movies/%0aFORGED%20CRITICAL%20line/", token=token)[0]
+        status = stack.call("GET", "/api/auth/sessions/%0aFORGED%20CRITICAL%20line/", token=token)[
+            0
+        ]
     finally:
         stack.database.restore()
     assert status == 503
     log = stack.server.log.read_text()
-    assert "/api/movies/\\nFORGED CRITICAL line/: dependency unavailable" in log
+    assert "/api/auth/sessions/\\nFORGED CRITICAL line/: dependency unavailable" in log
     assert not any(line.startswith("FORGED") for line in log.splitlines())
 
 
