@@ -3,10 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema serve bench bench-auth mutate clean
+.PHONY: run test check lint schema serve bench bench-auth mutate clean
 
 # Production server: debug off, configuration from the environment only (README, "Deploy").
 WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
@@ -20,6 +21,13 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --disable-pip-version-check --upgrade pip
 	@echo "==> [3/3] requirements-dev.txt (runtime and test tools)"
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
+	@touch $@ $(RUNTIME)
+
+# A production host gets the runtime requirements only (no test, lint or benchmark tools).
+$(RUNTIME): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	@touch $@
 
 # HOST and PORT choose the address: `make run PORT=8001`, `make run HOST=0.0.0.0`.
@@ -48,7 +56,12 @@ schema: $(INSTALLED)
 test: lint schema
 	$(BIN)/python -m pytest
 
-serve: $(INSTALLED)
+# The everyday loop (under a minute): lint, then every test that starts no server, browser or
+# fuzzer (those marked `slow` in tests/conftest.py run in `make test`).
+check: lint
+	$(BIN)/python -m pytest -q -m "not slow"
+
+serve: $(RUNTIME)
 	DJANGO_DEBUG=false $(BIN)/python manage.py check --deploy
 	DJANGO_DEBUG=false $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=false DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput

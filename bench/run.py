@@ -101,7 +101,6 @@ def configure_environment(database_url: str) -> None:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
             "DJANGO_HTTPS": "false",
             "DATABASE_URL": database_url,
-            "DJANGO_AUTH_LOG_LEVEL": "WARNING",
             # The session cycle logs in over and over from one address.
             "LOGIN_THROTTLE_RATE": "100000/min",
             "REFRESH_THROTTLE_RATE": "100000/min",

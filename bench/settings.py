@@ -27,3 +27,6 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
 }
+
+# Thousands of logins a run: the accounts logger's INFO lines would only fill the log.
+LOGGING["loggers"]["accounts"]["level"] = "WARNING"  # noqa: F405

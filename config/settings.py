@@ -169,11 +169,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # The default language, and those a client may ask for with Accept-Language. Django's and DRF's
 # own messages ship in both; the project's are in locale/es (README, "Languages").
 LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "en")
-LANGUAGES = [
-    (code, name)
-    for code, name in (("en", _("English")), ("es", _("Spanish")))
-    if code in env_list("DJANGO_LANGUAGES", ["en", "es"])
-]
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -204,7 +200,7 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS and env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+SECURE_HSTS_PRELOAD = HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
@@ -301,6 +297,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "accounts": {"level": env_str("DJANGO_AUTH_LOG_LEVEL", "INFO")},
+        "accounts": {"level": "INFO"},
     },
 }

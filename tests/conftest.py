@@ -24,10 +24,34 @@ hypothesis_settings.register_profile("project", database=None, derandomize=True)
 hypothesis_settings.load_profile("project")
 
 
+# Modules whose tests start servers, a browser, Node or a fuzzer: `make test` runs them,
+# `make check` (the everyday loop) leaves them out.
+SLOW_MODULES = {
+    "test_adding_a_resource",
+    "test_api_schema_fuzz",
+    "test_browser",
+    "test_dependency_outages",
+    "test_docs_examples",
+    "test_generated_client",
+    "test_no_server_errors",
+    "test_production_server",
+    "test_readme_examples",
+    "test_revocation_push",
+    "test_session_memory",
+    "test_two_servers",
+    "test_typescript_client",
+}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgres`` (what PostgreSQL alone does: notifications) are left out of a
-    run on SQLite, not skipped: .ci/run's second pass runs them."""
+    """Marks the tests of ``SLOW_MODULES`` ``slow``. Tests marked ``postgres`` (what PostgreSQL
+    alone does: notifications) are left out of a run on SQLite, not skipped: .ci/run's second
+    pass runs them."""
     from django.conf import settings
+
+    for item in items:
+        if item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
