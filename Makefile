@@ -9,7 +9,7 @@ PORT ?= 8000
 
 .PHONY: run test check lint schema serve bench bench-auth mutate clean
 
-# Production server: debug off, configuration from the environment only (README, "Deploy").
+# Production server: debug off, configuration from the environment only (docs/how-to/deploy-and-scale.md).
 WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 BIND ?= 127.0.0.1:8000
 

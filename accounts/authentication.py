@@ -39,7 +39,8 @@ class JWTAuthentication(BaseAuthentication):
     Whether the user is an admin is the permission class's question (403), not this one's (401).
 
     A session's first request in a worker reads it from the database; later ones find it in the
-    worker's memory, which revocations pushed by the database keep true (README, "Revocation").
+    worker's memory, which revocations pushed by the database keep true
+    (docs/explanation/sessions-and-revocation.md).
     ``request.user`` is a fresh ``User`` each time, its other fields loaded on first use.
     """
 
@@ -55,7 +56,7 @@ class JWTAuthentication(BaseAuthentication):
             return None
         # Exactly the word, one space and a token with no whitespace: a tab, a second space or
         # trailing whitespace is not "Bearer <token>". (RFC 6750 would allow several spaces;
-        # this API takes exactly one, as the README says.)
+        # this API takes exactly one: docs/reference/errors.md, token_invalid.)
         scheme, _space, token = header.partition(b" ")
         if scheme.lower() != self.keyword.lower().encode() or token.split() != [token]:
             self._fail(request, _("Use the header 'Authorization: Bearer <token>'."))

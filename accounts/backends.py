@@ -9,7 +9,7 @@ from accounts.services import user_password_check
 class EmailBackend(ModelBackend):
     """Django's ``ModelBackend``, except that a successful check that re-hashes an outdated hash
     (another hasher, or other parameters) writes it as a re-hash: the user's sessions go on, as
-    they would not after a change of password (README, "Revocation")."""
+    they would not after a change of password (docs/explanation/sessions-and-revocation.md)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         user_model = get_user_model()

@@ -15,7 +15,7 @@ Call ``login_policy_check(request, email)`` before checking the password and
 Counters live in Django's cache, which is Redis when ``REDIS_URL`` is set: every worker and machine
 counts together, and a counter is one atomic ``INCR``. If the cache does not answer, its error
 propagates and ``common.middleware.DependencyOutageMiddleware`` answers 503 with ``Retry-After``:
-logins are refused rather than left unlimited (see the README, "Outages").
+logins are refused rather than left unlimited (see docs/explanation/security-model.md).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from common.ratelimit import Budget
 
 ADDRESS_FACTOR = 4
 KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
-# The kinds of cache key (README, "Login policy"): ``login-policy:<kind>:<SHA-256 of the parts>``.
+# The kinds of cache key (docs/explanation/login-policy.md):
+# ``login-policy:<kind>:<SHA-256 of the parts>``.
 ADDRESS, PAIR, FAILURES, KNOWN = "address", "pair", "failures", "known"
 
 

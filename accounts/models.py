@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.managers import UserManager, normalize_email_address
 
 # A change to any of these, however it is written, ends every session of the user: a database
-# trigger does it (migration 0003, README "Revocation"), so ORM, QuerySet.update() and SQL alike.
+# trigger does it (migration 0003, docs/explanation/sessions-and-revocation.md), so ORM,
+# QuerySet.update() and SQL alike.
 CREDENTIAL_FIELDS = ("password", "email", "is_staff", "is_active")
 USER_AGENT_LENGTH = 255
 

@@ -1,4 +1,5 @@
-"""Revocations pushed to every worker: PostgreSQL ``LISTEN``/``NOTIFY`` (README, "Revocation").
+"""Revocations pushed to every worker: PostgreSQL ``LISTEN``/``NOTIFY``
+(docs/explanation/sessions-and-revocation.md).
 
 Database triggers (migration 0003) notify channel ``accounts_revocation`` with a user's id whenever
 one of their live sessions ends, however it was written; PostgreSQL delivers a notification only

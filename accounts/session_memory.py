@@ -1,5 +1,5 @@
 """What one worker remembers of the sessions it has verified, so that only a session's first
-request in the worker reads the database (README, "Revocation").
+request in the worker reads the database (docs/explanation/sessions-and-revocation.md).
 
 The memory is only as good as the listener that feeds it (accounts/revocation_listener.py): it
 answers only while the listener *vouches* for it, that is while its last heartbeat is recent.

@@ -3,11 +3,13 @@
 Settings come from ``settings.JWT`` (see config/settings.py), read once into ``token_settings()``.
 The first signing key signs; every configured key verifies, so keys rotate without logging anyone
 out. Every claim below is required on decode; ``sid`` names the login session the token belongs
-to, which the authentication class checks is live and the token user's (README, "Revocation").
+to, which the authentication class checks is live and the token user's
+(docs/explanation/sessions-and-revocation.md).
 
 Refresh tokens are not JWTs: ``<session id hex>.<256 random bits>``, stored only as a SHA-256
 digest. The session id in front lets the server recognise an old, consumed token of a session
-as reuse (README, "Sessions"); it is no secret, since every access token carries it too.
+as reuse (docs/explanation/sessions-and-revocation.md); it is no secret, since every
+access token carries it too.
 """
 
 from __future__ import annotations

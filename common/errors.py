@@ -43,7 +43,7 @@ _KEPT_HEADERS = (
 _TOO_MANY = (TooManyFieldsSent, TooManyFilesSent)
 
 
-# The codes an error body may carry (README, "Error codes"), each a distinct action for a client.
+# The codes an error body may carry (docs/reference/errors.md), each a distinct action for a client.
 ERROR_CODES = (
     "not_authenticated",
     "token_invalid",

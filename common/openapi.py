@@ -65,7 +65,7 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
 
 class ErrorSerializer(serializers.Serializer):
     """Every error that is not a field error: a message in the request's language, and a code
-    that is the same in every language (README, "Error codes")."""
+    that is the same in every language (docs/reference/errors.md)."""
 
     detail = serializers.CharField()
     code = serializers.ChoiceField(choices=ERROR_CODES)

@@ -1,4 +1,4 @@
-"""Project settings. Every value comes from the environment (see README, "Configuration").
+"""Project settings. Every value comes from the environment (see docs/reference/configuration.md).
 
 Development needs no variable at all: ``manage.py`` defaults to debug, and the secrets it needs are
 generated once into ``.dev-secrets.json`` (untracked). The WSGI/ASGI entry points default to debug
@@ -120,7 +120,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout": 2,
         # A statement the server does not finish in time (a lock held elsewhere, a runaway plan)
         # is cancelled there: an OperationalError, so a 503, not a worker stuck until gunicorn
-        # kills it. 0 turns it off (a long migration: README, "Deploy").
+        # kills it. 0 turns it off (a long migration: docs/how-to/deploy-and-scale.md).
         "options": f"-c statement_timeout={_statement_timeout}s",
         # A kept connection whose server host died or became unreachable is found dead in about
         # ten seconds, not after the kernel's minutes of retransmissions.
@@ -167,7 +167,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # The default language, and those a client may ask for with Accept-Language. Django's and DRF's
-# own messages ship in both; the project's are in locale/es (README, "Languages").
+# own messages ship in both; the project's are in locale/es (docs/how-to/translations.md).
 LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -209,16 +209,18 @@ X_FRAME_OPTIONS = "DENY"
 JWT = {
     "SIGNING_KEYS": _signing_key_pairs,
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 900, minimum=1),
-    # Sessions (README, "Sessions"): idle and absolute lifetimes, and the reuse grace window.
+    # Sessions (docs/explanation/sessions-and-revocation.md): idle and absolute lifetimes,
+    # and the reuse grace window.
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 14 * 86400, minimum=1),
     "SESSION_MAX_AGE": env_int("JWT_SESSION_MAX_AGE", 30 * 86400, minimum=1),
     "REFRESH_REUSE_GRACE": env_int("JWT_REFRESH_REUSE_GRACE", 10),
     "ISSUER": env_str("JWT_ISSUER", "movies-api"),
     "AUDIENCE": env_str("JWT_AUDIENCE", "movies-api"),
     "LEEWAY": env_int("JWT_LEEWAY", 10),
-    # Revocation (README, "Revocation"): sessions each worker remembers (0: read every request),
-    # how long a call that ends sessions waits for its worker's listener, and the address
-    # the listener uses (a direct PostgreSQL connection; default: DATABASE_URL).
+    # Revocation (docs/explanation/sessions-and-revocation.md): sessions each worker
+    # remembers (0: read every request), how long a call that ends sessions waits for every
+    # worker's listener, and the address the listeners use (a direct PostgreSQL connection;
+    # default: DATABASE_URL).
     "SESSION_MEMORY_SIZE": env_int("JWT_SESSION_MEMORY_SIZE", 10_000, minimum=0),
     "REVOCATION_WAIT": env_int("JWT_REVOCATION_WAIT", 250, minimum=0) / 1000,  # seconds
     "REVOCATION_LISTEN_DATABASE": (

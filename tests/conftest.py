@@ -35,7 +35,6 @@ SLOW_MODULES = {
     "test_generated_client",
     "test_no_server_errors",
     "test_production_server",
-    "test_readme_examples",
     "test_revocation_push",
     "test_session_memory",
     "test_two_servers",

@@ -25,7 +25,7 @@ from accounts.services import TokenPair, session_start
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
-# The query parameters of GET /api/movies/ (README, "Movies"), cursor aside.
+# The query parameters of GET /api/movies/ (docs/reference/api.md), cursor aside.
 LIST_PARAMETERS = (
     "category",
     "year",

@@ -54,21 +54,39 @@ def test_no_header_is_401_with_a_bare_challenge(api_client):
     response = api_client.get(PROTECTED)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
-    assert response.json() == {
-        "detail": "Authentication credentials were not provided.",
-        "code": "not_authenticated",
-    }
+    assert response.json()["code"] == "not_authenticated"
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "header",
-    ["Basic YWRtaW5AZXhhbXBsZS5jb206cGFzc3dvcmQ=", "Token abc", "", "   ", "Bearer:abc"],
-    ids=["basic", "other-scheme", "empty", "blank", "bearer-colon"],
+    [
+        "Basic YWRtaW5AZXhhbXBsZS5jb206cGFzc3dvcmQ=",
+        "Token abc",
+        "",
+        "   ",
+        "Bearer:abc",
+        "Basic {token}",
+        "Token {token}",
+        "JWT {token}",
+        "Bearer: {token}",
+    ],
+    ids=[
+        "basic",
+        "other-scheme",
+        "empty",
+        "blank",
+        "bearer-colon",
+        "token-as-basic",
+        "token-as-token",
+        "token-as-jwt",
+        "token-as-bearer-colon",
+    ],
 )
-def test_another_scheme_or_none_is_no_credentials(header):
-    # Not ours: DRF's other authenticators, if any, may follow; none here, so "no credentials".
-    response = with_header(header).get(PROTECTED)
+def test_another_scheme_or_none_is_no_credentials(admin_token, header):
+    # Not ours, even around a valid token: DRF's other authenticators, if any, may follow; none
+    # here, so "no credentials".
+    response = with_header(header.format(token=admin_token)).get(PROTECTED)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert response.json()["code"] == "not_authenticated"
@@ -98,16 +116,6 @@ def test_another_scheme_or_none_is_no_credentials(header):
 )
 def test_malformed_authorization_header_is_401(header):
     assert_invalid_token(with_header(header).get(PROTECTED))
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("scheme", ["Basic", "Token", "JWT", "Bearer:"])
-def test_valid_token_under_another_scheme_word_is_no_credentials(admin_token, scheme):
-    # The token itself would pass: the scheme is not Bearer, so this class does not read it.
-    response = with_header(f"{scheme} {admin_token}").get(PROTECTED)
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
-    assert response.json()["code"] == "not_authenticated"
 
 
 @pytest.mark.django_db
@@ -320,7 +328,7 @@ def _token_of_length(user, length: int) -> str:
 
 @pytest.mark.django_db
 def test_token_of_the_largest_length_is_accepted_and_one_more_is_refused(admin_user):
-    # README, "Tokens": the literal limit, so that a changed constant fails here.
+    # docs/explanation/security-model.md: the literal limit, so that a changed constant fails here.
     longest = _token_of_length(admin_user, 4096)
     assert bearer_client(longest).get(PROTECTED).status_code == 200
     too_long = _token_of_length(admin_user, 4097)

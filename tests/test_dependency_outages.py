@@ -27,10 +27,7 @@ PROMPT = 2.5
 STATEMENT_TIMEOUT = 1  # seconds (DATABASE_STATEMENT_TIMEOUT, 5 by default)
 
 
-UNAVAILABLE = {
-    "detail": "The service is temporarily unavailable. Try again later.",
-    "code": "service_unavailable",
-}
+UNAVAILABLE = "service_unavailable"
 
 
 @pytest.mark.django_db
@@ -41,7 +38,7 @@ def test_with_the_cache_down_logins_are_503_and_reads_keep_working(
     response = api_client.post(
         "/api/auth/login/", {"email": admin_user.email, "password": PASSWORD}
     )
-    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
+    assert (response.status_code, response.json()["code"]) == (503, UNAVAILABLE)
     assert int(response["Retry-After"]) > 0
 
     page = client.post("/admin/login/", {"username": admin_user.email, "password": PASSWORD})
@@ -128,7 +125,7 @@ def assert_unavailable_json(status, headers, raw, seconds):
     assert seconds < PROMPT
     assert int(headers["Retry-After"]) > 0
     assert headers["Content-Type"] == "application/json"
-    assert json.loads(raw) == UNAVAILABLE
+    assert json.loads(raw)["code"] == UNAVAILABLE
 
 
 def _cookies(headers) -> dict[str, str]:

@@ -239,7 +239,7 @@ def test_the_readme_flow_through_the_generated_client(
 
 
 def readme_client_example() -> str:
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    readme = (PROJECT_DIR / "docs" / "how-to" / "clients.md").read_text(encoding="utf-8")
     (example,) = re.findall(r"<!-- client-example -->\n```python\n(.*?)```", readme, re.DOTALL)
     return example
 

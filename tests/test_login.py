@@ -69,16 +69,8 @@ def test_each_token_has_its_own_jti(api_client, admin_user):
         jwt.decode(t["access_token"], options={"verify_signature": False})["jti"] for t in tokens
     }
     assert len(ids) == 2
-    # README, "Tokens": 16 random bytes, base64url without padding.
+    # docs/explanation/security-model.md: 16 random bytes, base64url without padding.
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", jti) for jti in ids), ids
-
-
-@pytest.mark.django_db
-def test_login_path_works_without_trailing_slash(api_client, admin_user):
-    response = api_client.post(
-        "/api/auth/login", {"email": admin_user.email, "password": PASSWORD}, format="json"
-    )
-    assert response.status_code == 200
 
 
 @pytest.mark.django_db
@@ -92,10 +84,7 @@ def test_wrong_password_unknown_email_and_inactive_user_get_the_same_401(api_cli
     responses = [api_client.post(LOGIN, body, format="json") for body in attempts]
     assert [r.status_code for r in responses] == [401, 401, 401]
     assert len({r.content for r in responses}) == 1
-    assert responses[0].json() == {
-        "detail": "The email or password is incorrect.",
-        "code": "invalid_credentials",
-    }
+    assert responses[0].json()["code"] == "invalid_credentials"
     assert all(r["WWW-Authenticate"] == 'Bearer realm="api"' for r in responses)
 
 

@@ -19,8 +19,10 @@ from tests.helpers import PASSWORD, run_manage, shared_redis_url
 LOGIN = "/api/auth/login/"
 ADMIN_LOGIN = "/admin/login/"
 RATE = 5  # the default LOGIN_THROTTLE_RATE is 5/min
-ADDRESS_FACTOR = 4  # README, "Login policy": one address, any emails: four times the rate
-KNOWN_FOR = dt.timedelta(days=30)  # README: an address that logged in is known for 30 days
+# docs/explanation/login-policy.md: one address, any emails: four times the rate; an address that
+# logged in is known for 30 days.
+ADDRESS_FACTOR = 4
+KNOWN_FOR = dt.timedelta(days=30)
 # 15 s into a minute: a refused attempt waits the 45 s left of the window.
 FROZEN = dt.datetime(2030, 1, 1, 12, 0, 15, tzinfo=dt.UTC)
 
@@ -342,7 +344,7 @@ def redis_keys(shared_redis_cache, own_cache_keys):
 def test_the_policy_keeps_in_the_cache_only_hashed_keys_that_expire(
     api_client, admin_user, clock, redis_keys
 ):
-    # README, "Login policy": what the policy leaves in Redis, and for how long.
+    # docs/explanation/login-policy.md: what the policy leaves in Redis, and for how long.
     assert attempt(api_client, admin_user.email, PASSWORD, address="10.7.0.1").status_code == 200
     assert attempt(api_client, admin_user.email, address="10.7.0.2").status_code == 401
     assert attempt(api_client, "nobody@example.com", address="10.7.0.2").status_code == 401

@@ -41,10 +41,7 @@ def test_every_route_is_403_for_a_non_admin(regular_user, make_movie):
     for method, path, body in routes(movie.pk):
         response = getattr(client, method)(path, body)
         assert response.status_code == 403, (method, path)
-        assert response.json() == {
-            "detail": "You do not have permission to perform this action.",
-            "code": "not_admin",
-        }
+        assert response.json()["code"] == "not_admin"
     stored = Movie.objects.get()
     assert (stored.pk, stored.title, stored.year) == (movie.pk, "Ronin", 1998)
     # The refusals ended nothing: the user's session is still live.

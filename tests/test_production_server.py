@@ -71,6 +71,9 @@ def production_server(tmp_path_factory):
             "DJANGO_HTTPS": "false",
             "LOGIN_THROTTLE_RATE": "1000/min",
             "REFRESH_THROTTLE_RATE": "1000/min",
+            # A logout returns once every worker has confirmed it (or this long has passed): on
+            # a loaded test machine confirmations can take longer than production's 250 ms.
+            "JWT_REVOCATION_WAIT": "10000",
             "DJANGO_SUPERUSER_EMAIL": ADMIN_EMAIL,
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
         }
@@ -113,11 +116,9 @@ def test_long_requests_reach_the_api_and_get_its_json_answer(production_server):
     assert list(json.loads(raw)) == ["search"]
 
     status, headers, raw = production_server.fetch("GET", "/api/auth/me/", token="a" * 9_000)
-    assert (status, json.loads(raw)) == (
-        401,
-        {"detail": "The token is too long.", "code": "token_invalid"},
-    )
-    assert headers["WWW-Authenticate"].endswith('error_description="The token is too long."')
+    body = json.loads(raw)
+    assert (status, body["code"]) == (401, "token_invalid")
+    assert headers["WWW-Authenticate"].endswith(f'error_description="{body["detail"]}"')
 
 
 def test_200_concurrent_creates_make_exactly_200_rows(production_server):
@@ -162,32 +163,36 @@ def test_no_request_with_the_old_token_succeeds_after_logout_returns(production_
     stop = threading.Event()
     after_logout: list[int] = []
     before_logout: list[int] = []
-    lock = threading.Lock()
+    counted = threading.Condition()
 
     def hammer():
         while not stop.is_set():
             started = time.monotonic()
             status, _ = production_server.request("GET", "/api/auth/me/", token=token)
-            with lock:
+            with counted:
                 if logged_out_at is not None and started > logged_out_at:
                     after_logout.append(status)
                 else:
                     before_logout.append(status)
+                counted.notify_all()
 
     threads = [threading.Thread(target=hammer) for _ in range(8)]
     for thread in threads:
         thread.start()
-    time.sleep(1.0)
-    status, _ = production_server.request("POST", "/api/auth/logout/", token=token)
-    with lock:
-        logged_out_at = time.monotonic()
-    assert status == 204
-    time.sleep(1.0)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    try:
+        with counted:
+            assert counted.wait_for(lambda: len(before_logout) >= 16, timeout=60)
+        status, _ = production_server.request("POST", "/api/auth/logout/", token=token)
+        with counted:
+            logged_out_at = time.monotonic()
+        assert status == 204
+        with counted:
+            assert counted.wait_for(lambda: len(after_logout) >= 32, timeout=60)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
     assert 200 in before_logout
-    assert len(after_logout) >= 8
     assert set(after_logout) == {401}
 
 
@@ -230,10 +235,7 @@ def test_20_concurrent_refreshes_of_one_token_make_exactly_one_new_pair(producti
     }
     for status, body in results:
         if status == 401:
-            assert body == {
-                "detail": "The refresh token has already been used.",
-                "code": "refresh_invalid",
-            }
+            assert body["code"] == "refresh_invalid"
     # The losers were inside the grace window: the session goes on, with the winner's pair.
     assert production_server.request("GET", "/api/auth/me/", token=winner["access_token"])[0] == 200
     assert production_server.request("GET", "/api/auth/me/", token=pair["access_token"])[0] == 200

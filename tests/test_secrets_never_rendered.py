@@ -67,7 +67,7 @@ def test_failure_inside_token_verification_reports_no_key_and_no_token(
     response = debug_client.get("/api/movies/", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert response.status_code == 500
-    assert response.json() == {"detail": "A server error occurred.", "code": "server_error"}
+    assert response.json()["code"] == "server_error"
     for report in error_report(response):
         assert "exploding_decode" in report  # the failing frame and its variables are shown
         assert CLEANSED in report
@@ -88,7 +88,7 @@ def test_failure_inside_login_reports_no_password_and_no_secret(debug_client, ad
     )
 
     assert response.status_code == 500
-    assert response.json() == {"detail": "A server error occurred.", "code": "server_error"}
+    assert response.json()["code"] == "server_error"
     for report in error_report(response):
         assert "the password hasher failed" in report
         assert "token_obtain" in report

@@ -1,5 +1,6 @@
 """Login sessions through HTTP: refresh with rotation and reuse detection, per-device logout,
-logout everywhere, the session list, password change, expiry. (README, "Sessions".)"""
+logout everywhere, the session list, password change, expiry
+(docs/explanation/sessions-and-revocation.md)."""
 
 import io
 import logging
@@ -91,7 +92,8 @@ def test_login_stores_only_what_the_columns_can_hold(
 
 @pytest.mark.django_db
 def test_a_refresh_token_is_the_session_id_and_256_random_bits(api_client, admin_user):
-    # README, "Sessions": 32 hex digits, a dot, 32 random bytes in base64url (43 characters).
+    # docs/explanation/sessions-and-revocation.md: 32 hex digits, a dot, 32 random bytes in
+    # base64url (43 characters).
     tokens = {login(api_client, admin_user.email)["refresh_token"] for _ in range(2)}
     assert len(tokens) == 2
     session_ids = {session.pk.hex for session in LoginSession.objects.all()}
@@ -168,10 +170,7 @@ def test_consumed_token_within_the_grace_window_is_refused_without_ending_the_se
     now.shift(9)
     again = refresh(api_client, first["refresh_token"])
     assert again.status_code == 401
-    assert again.json() == {
-        "detail": "The refresh token has already been used.",
-        "code": "refresh_invalid",
-    }
+    assert again.json()["code"] == "refresh_invalid"
     assert me_status(second["access_token"]) == 200
     assert refresh(api_client, second["refresh_token"]).status_code == 200
     assert LoginSession.objects.get().ended_at is None
@@ -187,10 +186,7 @@ def test_consumed_token_after_the_grace_window_ends_the_session(
     caplog.set_level(logging.WARNING, logger="accounts")
     reused = refresh(api_client, first["refresh_token"])
     assert reused.status_code == 401
-    assert reused.json() == {
-        "detail": "The refresh token has already been used.",
-        "code": "refresh_invalid",
-    }
+    assert reused.json()["code"] == "refresh_invalid"
     session = LoginSession.objects.get()
     assert (session.ended_at, session.end_reason) == (timezone.now(), EndReason.REFRESH_REUSE)
     for token in (first["access_token"], second["access_token"]):
@@ -217,10 +213,7 @@ def test_consumed_token_at_the_last_second_of_the_grace_window_ends_nothing(
     refresh(api_client, first["refresh_token"])
     now.shift(10)  # JWT_REFRESH_REUSE_GRACE: 10 s, inclusive
     again = refresh(api_client, first["refresh_token"])
-    assert again.json() == {
-        "detail": "The refresh token has already been used.",
-        "code": "refresh_invalid",
-    }
+    assert again.json()["code"] == "refresh_invalid"
     assert LoginSession.objects.get().ended_at is None
 
 
@@ -249,10 +242,7 @@ def test_of_two_racing_refreshes_of_one_token_exactly_one_wins(api_client, admin
     )
     loser = refresh(api_client, pair["refresh_token"])
     assert loser.status_code == 401
-    assert loser.json() == {
-        "detail": "The refresh token has already been used.",
-        "code": "refresh_invalid",
-    }
+    assert loser.json()["code"] == "refresh_invalid"
     assert me_status(winner["access_token"]) == 200
     assert LoginSession.objects.get().ended_at is None
 
@@ -263,10 +253,7 @@ def test_a_refresh_racing_a_logout_is_refused(api_client, admin_user, monkeypatc
     _interleave(monkeypatch, lambda: bearer_client(pair["access_token"]).post("/api/auth/logout/"))
     response = refresh(api_client, pair["refresh_token"])
     assert response.status_code == 401
-    assert response.json() == {
-        "detail": "The session has ended or expired; log in again.",
-        "code": "refresh_invalid",
-    }
+    assert response.json()["code"] == "refresh_invalid"
     assert LoginSession.objects.get().end_reason == EndReason.LOGOUT
 
 
@@ -306,10 +293,7 @@ def test_access_token_is_not_a_refresh_token(api_client, admin_user):
     pair = login(api_client, admin_user.email)
     response = refresh(api_client, pair["access_token"])
     assert response.status_code == 401
-    assert response.json() == {
-        "detail": "The refresh token is not valid.",
-        "code": "refresh_invalid",
-    }
+    assert response.json()["code"] == "refresh_invalid"
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert me_status(pair["access_token"]) == 200  # and nothing ended
 
@@ -329,10 +313,7 @@ def test_access_token_is_not_a_refresh_token(api_client, admin_user):
 def test_unknown_refresh_tokens_are_401(api_client, token):
     response = refresh(api_client, token)
     assert response.status_code == 401
-    assert response.json() == {
-        "detail": "The refresh token is not valid.",
-        "code": "refresh_invalid",
-    }
+    assert response.json()["code"] == "refresh_invalid"
 
 
 @pytest.mark.django_db
@@ -343,10 +324,7 @@ def test_a_forged_token_naming_a_live_session_ends_it_as_reuse(api_client, admin
     session_hex = uuid.UUID(pair["refresh_token"].split(".")[0]).hex
     response = refresh(api_client, f"{session_hex}.{secret}")
     assert response.status_code == 401
-    assert response.json() == {
-        "detail": "The refresh token has already been used.",
-        "code": "refresh_invalid",
-    }
+    assert response.json()["code"] == "refresh_invalid"
     assert LoginSession.objects.get().end_reason == EndReason.REFRESH_REUSE
 
 
@@ -357,10 +335,7 @@ def test_a_token_not_shaped_like_ours_is_not_valid_and_ends_nothing(api_client, 
     session_hex = pair["refresh_token"].split(".")[0]
     response = refresh(api_client, session_hex + suffix)
     assert response.status_code == 401
-    assert response.json() == {
-        "detail": "The refresh token is not valid.",
-        "code": "refresh_invalid",
-    }
+    assert response.json()["code"] == "refresh_invalid"
     assert me_status(pair["access_token"]) == 200
     assert LoginSession.objects.get().ended_at is None
 
@@ -371,13 +346,6 @@ def test_malformed_refresh_body_is_400(api_client, body):
     response = api_client.post(REFRESH, body, format="json")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-
-
-@pytest.mark.django_db
-def test_refresh_path_works_without_trailing_slash(api_client, admin_user):
-    pair = login(api_client, admin_user.email)
-    body = {"refresh_token": pair["refresh_token"]}
-    assert api_client.post("/api/auth/refresh", body).status_code == 200
 
 
 @pytest.mark.django_db
@@ -706,15 +674,22 @@ def test_password_change_is_throttled_like_login(admin_user):
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [
+        ("post", "/api/auth/login", 200),
+        ("post", "/api/auth/refresh", 200),
         ("get", "/api/auth/sessions", 200),
         ("post", "/api/auth/password", 400),
         ("post", "/api/auth/logout/all", 204),
         ("post", "/api/auth/logout", 204),
     ],
 )
-def test_session_paths_work_without_trailing_slash(admin_user, method, path, expected):
-    client = bearer_client(login_pair(admin_user).access.value)
-    assert getattr(client, method)(path, {}, format="json").status_code == expected
+def test_account_paths_work_without_trailing_slash(admin_user, method, path, expected):
+    pair = login_pair(admin_user)
+    client = bearer_client(pair.access.value)
+    body = {
+        "/api/auth/login": {"email": admin_user.email, "password": PASSWORD},
+        "/api/auth/refresh": {"refresh_token": pair.refresh.value},
+    }.get(path, {})
+    assert getattr(client, method)(path, body, format="json").status_code == expected
 
 
 @pytest.mark.django_db

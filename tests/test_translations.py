@@ -27,7 +27,7 @@ KEYWORDS = {
     "npgettext": ((1, "c"), 2, 3),
     "npgettext_lazy": ((1, "c"), 2, 3),
 }
-# What makemessages is told to skip (README, "Languages"); Babel skips dot-folders itself.
+# What makemessages is told to skip (docs/how-to/translations.md); Babel skips dot-folders itself.
 # mutants/ is `make mutate`'s git-ignored copy of the code, with its strings mutated.
 METHOD_MAP = [
     ("bench/**", "ignore"),
@@ -92,7 +92,8 @@ def test_every_marked_string_has_a_spanish_translation():
     assert problems == [], (
         "Run `manage.py makemessages -l es --ignore=.venv --ignore=bench --ignore=tests "
         "--ignore=mutants`, "
-        "translate, then `manage.py compilemessages` (README, 'Languages'):\n" + "\n".join(problems)
+        "translate, then `manage.py compilemessages` (docs/how-to/translations.md):\n"
+        + "\n".join(problems)
     )
 
 

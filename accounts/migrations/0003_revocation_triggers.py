@@ -1,4 +1,4 @@
-"""Revocation derived from the database's state, whatever writes it (README, "Revocation").
+"""Revocation derived from the database's state, whatever writes it (docs/explanation/sessions-and-revocation.md).
 
 - A change of a user's password, email, is_staff or is_active ends their live sessions (a write:
   toggling back never revives one), unless the writing transaction holds an exemption row: the

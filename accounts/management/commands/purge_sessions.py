@@ -10,7 +10,7 @@ from accounts.models import LoginSession
 class Command(BaseCommand):
     help = (
         "Delete login sessions that ended or expired more than --days days ago, in batches. "
-        "Safe to run at any time and as often as you like (README, 'Sessions')."
+        "Safe to run at any time and as often as you like."
     )
 
     def add_arguments(self, parser):
