@@ -82,6 +82,8 @@ class RevocationListener(threading.Thread):
             "application_name": "revocation probe",
         }
         self._stopping = threading.Event()
+        # stop() writes to it, so a listener waiting for its socket wakes at once.
+        self._wake_reader, self._wake_writer = os.pipe()
         self._heard = threading.Condition()
         self._position = 0  # revocations heard so far
         self._answers: dict[str, set[int]] = {}  # fence token -> backend ids of its answerers
@@ -150,10 +152,10 @@ class RevocationListener(threading.Thread):
             if (self._applying or _readable(conn.fileno(), 0)) and self._drain(conn, beats):
                 return True
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._stopping.is_set():
                 return False
             if not self._applying:
-                _readable(conn.fileno(), remaining)
+                _readable(conn.fileno(), remaining, also=self._wake_reader)
 
     def _drain(self, conn: psycopg.Connection, beats: str) -> bool:
         """Apply every notification received, whether an earlier query read it or it waits on
@@ -260,15 +262,24 @@ class RevocationListener(threading.Thread):
                 del self._answers[token]
 
     def stop(self) -> None:
-        self._stopping.set()
+        if not self._stopping.is_set():  # the first call wakes the thread, and tidies after it
+            self._stopping.set()
+            os.write(self._wake_writer, b"!")
+            self.join(timeout=VOUCH_SECONDS + 5)
+            os.close(self._wake_writer)
+            if not self.is_alive():
+                os.close(self._wake_reader)
         self.join(timeout=VOUCH_SECONDS + 5)
 
 
-def _readable(fileno: int, timeout: float) -> bool:
-    """Whether bytes wait on ``fileno``, waiting up to ``timeout`` seconds for them."""
+def _readable(fileno: int, timeout: float, also: int | None = None) -> bool:
+    """Whether bytes wait on ``fileno``, waiting up to ``timeout`` seconds for them, or for bytes
+    on ``also``."""
     poller = select.poll()  # not select(): no limit on the descriptor's number
-    poller.register(fileno, select.POLLIN)
-    return bool(poller.poll(timeout * 1000))
+    for each in (fileno, also):
+        if each is not None:
+            poller.register(each, select.POLLIN)
+    return any(each == fileno for each, _ in poller.poll(timeout * 1000))
 
 
 def _shut_down(fileno: int) -> None:

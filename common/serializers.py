@@ -1,7 +1,10 @@
-"""Serializer fields and rules every resource shares."""
+"""Serializer fields and rules every resource shares: ``StrictModelSerializer`` applies them all."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -74,3 +77,45 @@ class StrictCharField(StringsOnlyMixin, serializers.CharField):
 
 class StrictEmailField(StringsOnlyMixin, serializers.EmailField):
     pass
+
+
+class StrictIntegerField(NumbersOnlyMixin, serializers.IntegerField):
+    pass
+
+
+class StrictDecimalField(NumbersOnlyMixin, serializers.DecimalField):
+    pass
+
+
+class StrictFloatField(NumbersOnlyMixin, serializers.FloatField):
+    pass
+
+
+class StrictModelSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
+    """DRF's ``ModelSerializer`` with every rule a resource should have: unknown fields refused,
+    text fields that take JSON strings only (trimmed, blank as every validator reads it), number
+    fields that take JSON numbers only."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.IntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.PositiveBigIntegerField: StrictIntegerField,
+        models.DecimalField: StrictDecimalField,
+        models.FloatField: StrictFloatField,
+    }
+
+
+@contextmanager
+def model_errors_as_field_errors() -> Iterator[None]:
+    """A service's Django ``ValidationError`` as DRF's: a 400 with field → messages."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None

@@ -237,6 +237,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["common.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "common.pagination.StrictPageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["common.filters.StrictFilterBackend"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {

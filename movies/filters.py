@@ -5,12 +5,14 @@ from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from django_filters.fields import BaseCSVField
-from django_filters.widgets import BaseCSVWidget
 from drf_spectacular.utils import extend_schema_field
 
-from common.integers import parse_ascii_int
-from common.query import repeated_parameters
+from common.filters import (
+    AsciiIntegerFilter,
+    AsciiNumberFilter,
+    StableOrderingFilter,
+    StrictFilterSet,
+)
 from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.search import search_words
 from movies.selectors import movie_search
@@ -34,41 +36,16 @@ MAX_SEARCH_TERMS = 10
 MAX_SEARCH_LENGTH = 200
 
 
-class AsciiIntegerField(forms.IntegerField):
-    """A form's whole number, in ASCII digits only (``int()`` also reads "١٢" and " 12 ")."""
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        try:
-            return parse_ascii_int(value)
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-class AsciiDecimalField(forms.DecimalField):
-    """A form's decimal number, in ASCII characters only (``Decimal("٣")`` is 3)."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and not value.isascii():
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
-
-
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 9999})
-class YearFilter(filters.NumberFilter):
+class YearFilter(AsciiIntegerFilter):
     """A whole year; anything else is a 400 naming the parameter."""
-
-    field_class = AsciiIntegerField
 
     def __init__(self, **kwargs):
         super().__init__(field_name="year", min_value=0, max_value=9999, **kwargs)
 
 
 @extend_schema_field({"type": "number", "minimum": 0, "maximum": 10})
-class RatingFilter(filters.NumberFilter):
-    field_class = AsciiDecimalField
-
+class RatingFilter(AsciiNumberFilter):
     def __init__(self, **kwargs):
         super().__init__(field_name="rating", min_value=MIN_RATING, max_value=MAX_RATING, **kwargs)
 
@@ -84,42 +61,9 @@ class CategoryFilter(filters.CharFilter):
         super().__init__(max_length=CATEGORY_MAX_LENGTH, **kwargs)
 
 
-class RepeatableCSVWidget(BaseCSVWidget):
-    """A comma list that may also be given as repeated parameters: ``?o=a&o=b`` is ``?o=a,b``."""
-
-    def value_from_datadict(self, data, files, name):
-        if hasattr(data, "getlist") and len(data.getlist(name)) > 1:
-            data = {name: ",".join(data.getlist(name))}
-        return super().value_from_datadict(data, files, name)
-
-
-class NonEmptyTermsCSVField(BaseCSVField):
-    """A comma list whose every term says something: ``title,`` or ``,`` is a 400."""
-
-    base_widget_class = RepeatableCSVWidget
-
-    def clean(self, value):
-        if value and any(not term for term in value):
-            raise forms.ValidationError(_("Remove the empty term from the list."), code="empty")
-        return super().clean(value)
-
-
 @extend_schema_field(ORDERING_SCHEMA)
-class StableOrderingFilter(filters.OrderingFilter):
-    """django-filter's ordering (unknown fields are a 400), with ties broken by id.
-
-    Empty terms are a 400; a repeated parameter adds its keys after the earlier ones'.
-    The tie-breaker runs in the direction of the last key, so an index on (key, id) serves both.
-    """
-
-    base_field_class = NonEmptyTermsCSVField
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        ordering = [self.get_ordering_value(param) for param in value]
-        tie_breaker = "-id" if ordering[-1].startswith("-") else "id"
-        return qs.order_by(*ordering, tie_breaker)
+class MovieOrderingFilter(StableOrderingFilter):
+    """The catalog's orderings, one named enum in the schema."""
 
 
 class SearchTextField(forms.CharField):
@@ -147,7 +91,7 @@ class SearchFilter(filters.CharFilter):
     field_class = SearchTextField
 
 
-class MovieFilter(filters.FilterSet):
+class MovieFilter(StrictFilterSet):
     category = CategoryFilter(method="filter_category", label=_("Category, ignoring case"))
     year = YearFilter(label=_("Release year"))
     year_min = YearFilter(lookup_expr="gte", label=_("Earliest release year, inclusive"))
@@ -162,7 +106,7 @@ class MovieFilter(filters.FilterSet):
             "given"
         ),
     )
-    ordering = StableOrderingFilter(
+    ordering = MovieOrderingFilter(
         fields=ORDERING_FIELDS,
         label=_(
             "Order by title, year, rating or created_at; prefix - for descending; "
@@ -173,14 +117,6 @@ class MovieFilter(filters.FilterSet):
     class Meta:
         model = Movie
         fields = ()
-
-    def is_valid(self) -> bool:
-        valid = super().is_valid()
-        # Every filter takes one value but ordering, whose keys may come in several parameters.
-        single = [name for name in self.filters if name != "ordering"]
-        for name, messages in repeated_parameters(self.data, single).items():
-            self.form.add_error(name, messages)
-        return valid and not self.form.errors
 
     def filter_category(self, queryset, name, value):
         # The database's lower() on both sides, as in the generated category_key column.

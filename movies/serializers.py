@@ -1,12 +1,13 @@
-from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.serializers import KnownFieldsOnlyMixin, NumbersOnlyMixin, StrictCharField
+from common.serializers import (
+    NumbersOnlyMixin,
+    StrictModelSerializer,
+    model_errors_as_field_errors,
+)
 from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.services import movie_create, movie_update
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
@@ -47,16 +48,9 @@ class RatingField(NumbersOnlyMixin, serializers.DecimalField):
         return super().validate_precision(value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP))
 
 
-class MovieSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
-    """A movie in the catalog."""
-
-    # Writes go through movies.services, which checks every rule of the model.
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: StrictCharField,
-        models.TextField: StrictCharField,
-    }
+class MovieSerializer(StrictModelSerializer):
+    """A movie in the catalog. Writes go through movies.services, which checks every rule of the
+    model."""
 
     year = YearField(help_text=Movie._meta.get_field("year").help_text)
     rating = RatingField(
@@ -84,14 +78,14 @@ class MovieSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
         read_only_fields = ("id", "created_at", "updated_at")
 
     def create(self, validated_data: dict) -> Movie:
-        with _model_errors_as_field_errors():
+        with model_errors_as_field_errors():
             return movie_create(**validated_data)
 
     def update(self, instance: Movie, validated_data: dict) -> Movie:
         if not self.partial:
             # PUT replaces the movie: an optional field left out takes its default again.
             validated_data = {**self._omitted_defaults(), **validated_data}
-        with _model_errors_as_field_errors():
+        with model_errors_as_field_errors():
             return movie_update(movie=instance, **validated_data)
 
     def _omitted_defaults(self) -> dict:
@@ -101,12 +95,3 @@ class MovieSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
             for name, field in self.fields.items()
             if not field.read_only and not field.required and field.source in model_fields
         }
-
-
-@contextmanager
-def _model_errors_as_field_errors():
-    """The services' Django ``ValidationError`` as DRF's: a 400 with field → messages."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None

@@ -1,5 +1,4 @@
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -104,7 +103,6 @@ class MovieViewSet(viewsets.ModelViewSet):
     # The search document is for the database's eyes only: no need to fetch it with each row.
     queryset = Movie.objects.defer("search_document")
     serializer_class = MovieSerializer
-    filter_backends = (DjangoFilterBackend,)
     filterset_class = MovieFilter
 
     def filter_queryset(self, queryset):

@@ -423,10 +423,11 @@ def test_nothing_is_recalled_or_kept_while_a_notification_waits_unread():
 
 
 # The listener thread alone, on a PostgreSQL database of its own (notifications are per database,
-# so tests running side by side never hear each other); runs in both passes of .ci/run.
+# so tests running side by side never hear each other; one for the module, as creating and
+# dropping a database takes a second); runs in both passes of .ci/run.
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def channel_database():
     with throwaway_postgres_database("movies_listener") as url:
         parts = urllib.parse.urlsplit(url)

@@ -26,6 +26,8 @@ SESSIONS = "/api/auth/sessions/"
 PASSWORD_CHANGE = "/api/auth/password/"
 NEW_PASSWORD = "a-Different-passphrase-42"
 PAIR_KEYS = {"access_token", "token_type", "expires_in", "refresh_token", "refresh_expires_in"}
+# No session has this id (parameters are fixed at collection, the same in every process).
+UNKNOWN_SESSION = uuid.UUID("4b0f5c3e-8f6a-4e1d-9c2b-7a6e5d4c3b2a")
 
 
 def me_status(access_token: str) -> int:
@@ -303,11 +305,11 @@ def test_access_token_is_not_a_refresh_token(api_client, admin_user):
     "token",
     [
         "not-a-token",
-        f"{uuid.uuid4().hex}.made-up-secret",  # a session that does not exist
+        f"{UNKNOWN_SESSION.hex}.made-up-secret",  # a session that does not exist
         "é" * 10,
         "x" * 300,
         f"{'g' * 32}.made-up-secret",  # not hexadecimal
-        f"{uuid.uuid4().hex.upper()}.made-up-secret",
+        f"{UNKNOWN_SESSION.hex.upper()}.made-up-secret",
     ],
 )
 def test_unknown_refresh_tokens_are_401(api_client, token):
@@ -381,7 +383,7 @@ def test_a_session_of_another_user_in_the_token_is_refused(admin_user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("sid", [None, 7, "not-a-uuid", str(uuid.uuid4()).upper()])
+@pytest.mark.parametrize("sid", [None, 7, "not-a-uuid", str(UNKNOWN_SESSION).upper()])
 def test_a_missing_or_malformed_sid_claim_is_refused(admin_user, sid):
     token = (
         forge_token(admin_user, drop=("sid",)) if sid is None else forge_token(admin_user, sid=sid)
@@ -599,7 +601,7 @@ def test_deleting_my_current_session_logs_me_out(admin_user):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "session_id",
-    ["other-users", str(uuid.uuid4()), "not-a-uuid", "\u0661" * 32, "%00", "1" * 33],
+    ["other-users", str(UNKNOWN_SESSION), "not-a-uuid", "\u0661" * 32, "%00", "1" * 33],
 )
 def test_deleting_a_session_not_mine_is_a_json_404(admin_user, admin_token, session_id):
     other = User.objects.create_user("other@example.com", PASSWORD, is_staff=True)

@@ -272,15 +272,8 @@ def test_the_default_language_comes_from_the_environment_and_both_are_offered():
         "r = Client().post('/api/movies/', {});"
         "print(settings.LANGUAGE_CODE, [code for code, _ in settings.LANGUAGES], r.json())"
     )
-    result = run_manage(
-        "shell",
-        "-v",
-        "0",
-        "-c",
-        script,
-        env={"DJANGO_ALLOWED_HOSTS": "testserver", "DJANGO_LANGUAGE_CODE": "es"},
-        check=True,
-    )
+    env = {"DJANGO_ALLOWED_HOSTS": "testserver", "DJANGO_LANGUAGE_CODE": "es"}
+    result = run_manage("shell", "-v", "0", "-c", script, env=env, check=True)
     assert result.stdout.strip() == (
         "es ['en', 'es'] {'detail': 'Las credenciales de autenticación no se proveyeron.', "
         "'code': 'not_authenticated'}"
