@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from accounts.authentication import JWTAuthentication
+from accounts.authentication import REVOKED, SESSION_ENDED, JWTAuthentication
 from accounts.login_policy import login_policy_check, login_policy_record
 from accounts.models import EndReason
 from accounts.selectors import user_sessions_live
@@ -115,7 +115,6 @@ class LoginView(PublicTokenView):
     login policy (accounts/login_policy.py): a refused attempt is a 429 with ``Retry-After``."""
 
     @extend_schema(
-        tags=["auth"],
         operation_id="auth_login",
         summary="Log in",
         auth=[],  # public: no padlock in Swagger UI
@@ -178,7 +177,6 @@ class RefreshView(PublicTokenView):
     throttle_classes = (RefreshAddressThrottle,)
 
     @extend_schema(
-        tags=["auth"],
         operation_id="auth_refresh",
         summary="Refresh",
         auth=[],
@@ -230,7 +228,6 @@ class LogoutView(AccountView):
     """End the session of the calling token."""
 
     @extend_schema(
-        tags=["auth"],
         operation_id="auth_logout",
         summary="Log out",
         description=(
@@ -249,7 +246,6 @@ class LogoutAllView(AccountView):
     """End every session of the calling admin."""
 
     @extend_schema(
-        tags=["auth"],
         operation_id="auth_logout_all",
         summary="Log out everywhere",
         description="Every session of this admin ends, this one included.",
@@ -265,7 +261,6 @@ class SessionListView(AccountView):
     """The calling admin's live sessions."""
 
     @extend_schema(
-        tags=["auth"],
         operation_id="sessions_list",
         summary="List my sessions",
         description="Sessions neither ended nor expired, newest first; `current` marks this one.",
@@ -297,7 +292,6 @@ class SessionDetailView(AccountView):
     """End one of the calling admin's sessions."""
 
     @extend_schema(
-        tags=["auth"],
         operation_id="sessions_destroy",
         summary="End a session",
         description="Ends one of your sessions (e.g. a lost phone's): its tokens stop working.",
@@ -328,7 +322,6 @@ class PasswordChangeView(RateLimitHeadersMixin, AccountView):
     a password door like the login."""
 
     @extend_schema(
-        tags=["auth"],
         operation_id="auth_password_change",
         summary="Change my password",
         description=(
@@ -374,9 +367,7 @@ class PasswordChangeView(RateLimitHeadersMixin, AccountView):
             )
         except SessionEnded:
             # Another change (an administrator's reset, say) ended this session meanwhile.
-            raise AuthenticationFailed(
-                _("The token's session has ended."), code="token_revoked"
-            ) from None
+            raise AuthenticationFailed(SESSION_ENDED, code=REVOKED) from None
         except CurrentPasswordChanged:
             raise ValidationError(
                 {"current_password": [PasswordChangeSerializer.WRONG_CURRENT_PASSWORD]}
@@ -388,7 +379,6 @@ class MeView(AccountView):
     """The admin the token belongs to."""
 
     @extend_schema(
-        tags=["auth"],
         operation_id="auth_me",
         summary="Who am I",
         responses={200: MeSerializer, 401: UNAUTHORIZED},

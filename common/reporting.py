@@ -19,14 +19,13 @@ import re
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.utils.regex_helper import _lazy_re_compile
 from django.views.debug import SafeExceptionReporterFilter
 
 from common.parsers import json_depth_exceeds
 
 # Django's names, plus the token settings (``JWT``, its ``SIGNING_KEYS``) and URLs that may embed
 # a password (``DATABASE_URL``, ``REDIS_URL``, a cache's ``LOCATION``).
-HIDDEN_NAMES = _lazy_re_compile(
+HIDDEN_NAMES = re.compile(
     "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE"
     "|JWT|SIGNING|CREDENTIAL|DATABASE_URL|REDIS_URL|LOCATION|DSN",
     flags=re.IGNORECASE,

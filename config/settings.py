@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
     # Includes the one-step login: "Log in" or "Refresh" executed in the page authorizes it.
     "SWAGGER_UI_SETTINGS": SWAGGER_UI_SETTINGS,
     "COMPONENT_SPLIT_REQUEST": True,
+    # An operation's tag is its path's first segment after /api/: auth, movies.
+    "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {
         "ErrorCodeEnum": "common.errors.ERROR_CODES",
         "HealthStatusEnum": "common.health.HEALTH_STATES",

@@ -96,7 +96,6 @@ MOVIE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=_("The
         responses={204: None, **AUTHENTICATED, 404: NOT_FOUND},
     ),
 )
-@extend_schema(tags=["movies"])
 class MovieViewSet(viewsets.ModelViewSet):
     """The movie catalog, for admins."""
 
