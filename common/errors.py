@@ -33,6 +33,7 @@ API_PREFIX = "/api/"
 # Headers an error keeps when its body is replaced: they tell the client what to do next.
 _KEPT_HEADERS = (
     "Allow",
+    "ETag",
     "Retry-After",
     "RateLimit",
     "RateLimit-Policy",
@@ -52,6 +53,10 @@ ERROR_CODES = (
     "invalid_credentials",
     "refresh_invalid",
     "login_conflict",
+    "idempotency_key_in_use",
+    "idempotency_key_reused",
+    "precondition_failed",
+    "precondition_required",
     "not_admin",
     "permission_denied",
     "not_found",
@@ -76,6 +81,8 @@ _STATUS_CODES = {
     HTTPStatus.NOT_ACCEPTABLE: "not_acceptable",
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "request_too_large",
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    HTTPStatus.PRECONDITION_FAILED: "precondition_failed",
+    HTTPStatus.PRECONDITION_REQUIRED: "precondition_required",
     HTTPStatus.TOO_MANY_REQUESTS: "throttled",
     HTTPStatus.SERVICE_UNAVAILABLE: "service_unavailable",
 }

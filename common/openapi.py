@@ -213,6 +213,28 @@ RESPONSE_HEADERS = {
         "description": _("The address of the resource just created."),
         "schema": {"type": "string", "format": "uri"},
     },
+    "ETag": {
+        "description": _(
+            "The version of the resource (a strong entity tag): send it back in If-Match to "
+            "write over this version only, or in If-None-Match to read only if it changed."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": _("private, no-cache: keep it, but ask (If-None-Match) before each use."),
+        "schema": {"type": "string"},
+    },
+    "Idempotent-Replayed": {
+        "description": _("true: the answer of the first request with this Idempotency-Key."),
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+# The answers that carry a movie's version (common.conditional).
+TAGGED = {
+    ("movies_retrieve", "200"),
+    ("movies_retrieve", "304"),
+    ("movies_update", "200"),
+    ("movies_partial_update", "200"),
 }
 # Operations under a limit (common.ratelimit): every answer tells what is left of it.
 RATE_LIMITED_OPERATIONS = {"auth_login", "auth_refresh", "auth_password_change"}
@@ -222,6 +244,9 @@ STATUS_CODES = {
     "403": ("not_admin",),
     "404": ("not_found",),
     "409": ("login_conflict",),
+    "412": ("precondition_failed",),
+    "422": ("idempotency_key_reused",),
+    "428": ("precondition_required",),
     "413": ("request_too_large",),
     "415": ("unsupported_media_type",),
     "429": ("throttled",),
@@ -230,6 +255,7 @@ STATUS_CODES = {
 OPERATION_CODES = {
     ("auth_login", "401"): ("invalid_credentials",),
     ("auth_refresh", "401"): ("refresh_invalid",),
+    ("movies_create", "409"): ("idempotency_key_in_use",),
 }
 
 
@@ -283,6 +309,10 @@ def declare_responses_and_headers(result: dict, generator, request, public) -> d
                     names.append("Retry-After")
                 if status == "201":
                     names.append("Location")
+                    if operation.get("operationId") == "movies_create":
+                        names.append("Idempotent-Replayed")
+                if (operation.get("operationId"), status) in TAGGED:
+                    names += ["ETag", "Cache-Control"]
                 # Counted before the body is read, unless the body or the cache fails first.
                 limited = operation.get("operationId") in RATE_LIMITED_OPERATIONS
                 if limited and status not in ("413", "415", "503"):

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "simple_history",
     "common",
     "accounts",
     "movies",
@@ -84,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changed a movie, for its history: the admin's user, or the API's once DRF has
+    # authenticated the request (DRF sets the user on Django's request too).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -230,6 +234,9 @@ JWT = {
     ),
 }
 
+# Writes to a resource with an ETag must name the version they change (If-Match), or get a 428.
+REQUIRE_IF_MATCH = env_bool("API_REQUIRE_IF_MATCH", False)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["common.permissions.IsAdmin"],
@@ -276,6 +283,7 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": "common.health.HEALTH_STATES",
         "DependencyStateEnum": "common.health.DEPENDENCY_STATES",
         "PaginationModeEnum": "common.pagination.PAGINATION_MODES",
+        "MovieChangeEnum": "movies.serializers.CHANGE_KINDS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,10 +1,15 @@
 import csv
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import F
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from common.conditional import VersionMismatch
 from movies.models import Movie
 from movies.services import movie_save
 
@@ -66,8 +71,56 @@ class RatingBandListFilter(admin.SimpleListFilter):
         return queryset.filter(rating__gte=low, rating__lt=high)
 
 
+CONFLICT = _(
+    "Someone saved this movie after you opened it. It now reads: %(title)s (%(year)s), "
+    "%(category)s, rated %(rating)s; overview: “%(overview)s”. Your changes are still in "
+    "the form below: compare them with it (or its History), then save again to keep yours."
+)
+CHANGED_MEANWHILE = _("Someone changed this movie while you were saving it. Open it again.")
+
+
+class MovieAdminForm(forms.ModelForm):
+    """The movie form, with the version its admin saw: saving over a newer version shows the
+    other's values instead of silently overwriting them."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Movie
+        fields = ("title", "overview", "year", "rating", "category")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # What the database holds now, not the instance's: a form reverting to an old version
+        # (the History page) changes the current one.
+        self.fields["seen_version"].initial = self._current_version()
+
+    def _current_version(self) -> int | None:
+        if self.instance.pk is None:
+            return None
+        return Movie.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+
+    def clean(self):
+        cleaned = super().clean()
+        seen, current = cleaned.get("seen_version"), self._current_version()
+        if self.instance.pk is not None and seen is not None and seen != current:
+            other = Movie.objects.filter(pk=self.instance.pk).first()
+            if other is None:
+                raise forms.ValidationError(CHANGED_MEANWHILE, code="deleted")
+            # The next save is over the version just shown: it is the admin's informed choice.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("seen_version")] = current
+            values = {name: getattr(other, name) for name in ("title", "year", "category")}
+            raise forms.ValidationError(
+                CONFLICT,
+                code="conflict",
+                params={**values, "rating": other.rating, "overview": other.overview},
+            )
+        return cleaned
+
+
 @admin.register(Movie)
-class MovieAdmin(admin.ModelAdmin):
+class MovieAdmin(SimpleHistoryAdmin):
     list_display = ("title", "year", "category", "rating", "updated_at")
     list_filter = ("category", DecadeListFilter, RatingBandListFilter)
     search_fields = ("title", "overview")
@@ -92,9 +145,19 @@ class MovieAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return _is_admin(request)
 
+    form = MovieAdminForm
+
     def save_model(self, request, obj, form, change) -> None:
-        # The form put its cleaned data on obj; the one write path checks the rules and saves.
-        movie_save(movie=obj)
+        # The form put its cleaned data on obj; the one write path checks the rules and saves,
+        # over the version the form showed and no other.
+        movie_save(movie=obj, expected_version=form.cleaned_data.get("seen_version"))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except VersionMismatch:  # a save between the form's check and its write: nothing saved
+            self.message_user(request, CHANGED_MEANWHILE, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description=_("Export selected movies as CSV"), permissions=("view",))
     def export_csv(self, request, queryset):
@@ -105,3 +168,34 @@ class MovieAdmin(admin.ModelAdmin):
         for row in queryset.order_by("title", "id").values_list(*CSV_COLUMNS):
             writer.writerow([_csv_cell(value) for value in row])
         return response
+
+
+@admin.register(Movie.history.model)
+class MovieVersionAdmin(admin.ModelAdmin):
+    """Every recorded version of every movie, deleted ones included (filter "Deleted"); each
+    links to the form that restores it (simple-history's revert, which brings a deleted movie
+    back under its old id)."""
+
+    list_display = ("title", "year", "history_type", "history_user", "history_date", "restore")
+    list_filter = ("history_type",)
+    search_fields = ("title",)
+
+    @admin.display(description=_("restore"))
+    def restore(self, record):
+        url = reverse("admin:movies_movie_simple_history", args=[record.id, record.history_id])
+        return format_html('<a href="{}">{}</a>', url, _("Review and restore"))
+
+    def has_module_permission(self, request) -> bool:
+        return _is_admin(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _is_admin(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

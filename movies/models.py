@@ -1,16 +1,22 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Max, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from common.conditional import VersionMismatch
 from movies.search import MovieSearchDocument
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
 DUPLICATE_TITLE_YEAR = _("A movie with this title and year already exists.")
+# The fields a movie's history keeps and compares: what a client or an admin writes.
+HISTORY_FIELDS = ("title", "overview", "year", "rating", "category")
+
 MIN_RATING = Decimal("0.0")
 MAX_RATING = Decimal("10.0")
 
@@ -50,6 +56,11 @@ class Movie(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Counted by the database on every save: the API's ETag, and what a conditional write expects.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Every save and delete through the model (API, admin, services, shell, sample loader) records
+    # the values, the instant and the user; QuerySet.update(), bulk_create() and SQL do not.
+    history = HistoricalRecords(excluded_fields=["category_key", "search_document"])
 
     class Meta:
         ordering = ("title", "id")
@@ -82,3 +93,47 @@ class Movie(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})"
+
+    def save(self, *args, expected_version: int | None = None, **kwargs) -> None:
+        """Save, with the next version. Given ``expected_version``, the version check and the
+        write are one step (one ``UPDATE ... WHERE version =``): a movie changed since raises
+        ``VersionMismatch`` and nothing is written."""
+        with transaction.atomic(using=kwargs.get("using")):
+            if not self._state.adding:
+                rows = Movie.objects.filter(pk=self.pk)
+                if expected_version is not None:
+                    rows = rows.filter(version=expected_version)
+                if rows.update(version=F("version") + 1):
+                    self.version = Movie.objects.values_list("version", flat=True).get(pk=self.pk)
+                elif expected_version is not None:
+                    raise VersionMismatch
+                else:  # a deleted movie brought back (admin, history): its versions go on
+                    last = self.history.aggregate(last=Max("version"))["last"] or 0
+                    self.version = last + 1
+            super().save(*args, **kwargs)
+
+
+class IdempotentRequest(models.Model):
+    """A create sent with an ``Idempotency-Key`` (movies/idempotency.py): who sent it, a
+    fingerprint of what was sent, and once done, the answer a retry gets again. In the database,
+    so that every app server sees it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the path and the canonical body
+    created_at = models.DateTimeField()
+    # While the first request runs: until then a retry is told to wait (409); a worker killed
+    # half-way holds the key no longer than this.
+    lease_until = models.DateTimeField(null=True)
+    status = models.PositiveSmallIntegerField(null=True)  # the answer, once there is one
+    body = models.TextField(blank=True)  # as rendered: the replay is the same bytes
+    location = models.CharField(max_length=2000, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("user", "key"), name="idempotent_request_user_key")
+        ]
+        indexes = [models.Index(fields=("created_at",), name="idempotent_request_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status or 'in flight'})"

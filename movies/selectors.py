@@ -40,3 +40,12 @@ def movie_search(*, queryset: QuerySet, text: str) -> QuerySet:
         .alias(search_rank=SearchRank(F("search_document"), query))
         .order_by("-search_rank", "id")
     )
+
+
+def movie_versions(*, movie_id: int) -> QuerySet:
+    """The recorded versions of a movie, deleted or not, newest first (``Movie.history``)."""
+    return (
+        Movie.history.filter(id=movie_id)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )

@@ -8,7 +8,7 @@ from common.serializers import (
     StrictModelSerializer,
     model_errors_as_field_errors,
 )
-from movies.models import MAX_RATING, MIN_RATING, Movie
+from movies.models import HISTORY_FIELDS, MAX_RATING, MIN_RATING, Movie
 from movies.services import movie_create, movie_update
 from movies.validators import FIRST_FILM_YEAR, NotTooFarAheadValidator
 
@@ -95,3 +95,50 @@ class MovieSerializer(StrictModelSerializer):
             for name, field in self.fields.items()
             if not field.read_only and not field.required and field.source in model_fields
         }
+
+
+CHANGES = {"+": "created", "~": "updated", "-": "deleted"}
+CHANGE_KINDS = tuple(CHANGES.values())  # the schema's MovieChangeEnum
+
+
+class MovieVersionSerializer(serializers.Serializer):
+    """One recorded version of a movie: who changed it, when, how, and each changed field's
+    value before and after (``null`` before a create and after a delete)."""
+
+    version = serializers.IntegerField()
+    changed_at = serializers.DateTimeField(source="history_date")
+    changed_by = serializers.SerializerMethodField()
+    change = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "string", "format": "email", "nullable": True})
+    def get_changed_by(self, record) -> str | None:
+        return None if record.history_user is None else record.history_user.email
+
+    @extend_schema_field({"type": "string", "enum": list(CHANGE_KINDS)})
+    def get_change(self, record) -> str:
+        return CHANGES[record.history_type]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2, "items": {}},
+        }
+    )
+    def get_changes(self, record) -> dict:
+        before, after = {
+            "+": (None, record),
+            "~": (record.prev_record, record),
+            "-": (record, None),
+        }[record.history_type]
+        changes = {}
+        for name in HISTORY_FIELDS:
+            old, new = (None if each is None else getattr(each, name) for each in (before, after))
+            if old != new:
+                changes[name] = [_plain(old), _plain(new)]
+        return changes
+
+
+def _plain(value):
+    """A rating as the API writes it (a JSON number), anything else as it is."""
+    return float(value) if isinstance(value, Decimal) else value

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from common.conditional import VersionMismatch
 from movies.models import DUPLICATE_TITLE_YEAR, Movie
 from movies.selectors import movie_title_year_taken
 
@@ -29,26 +30,38 @@ def movie_create(
     return movie_save(movie=movie)
 
 
-def movie_update(*, movie: Movie, **fields) -> Movie:
-    """Change the given fields of ``movie``; raises as ``movie_create`` does."""
+def movie_update(*, movie: Movie, expected_version: int | None = None, **fields) -> Movie:
+    """Change the given fields of ``movie``; raises as ``movie_create`` does, and
+    ``VersionMismatch`` if ``expected_version`` is given and no longer the movie's."""
     for name, value in fields.items():
         setattr(movie, name, value)
-    return movie_save(movie=movie)
+    return movie_save(movie=movie, expected_version=expected_version)
 
 
-def movie_save(*, movie: Movie) -> Movie:
+def movie_save(*, movie: Movie, expected_version: int | None = None) -> Movie:
     """Check every rule of ``movie`` (new or changed) and write it; the one place that does."""
     movie.full_clean(validate_constraints=False)
     _ensure_title_year_free(movie)
     try:
         with transaction.atomic():
-            movie.save()
+            movie.save(expected_version=expected_version)
     except IntegrityError:
         # The check above saw no duplicate, but a concurrent write may have made one since: the
         # unique constraint decided, and the loser hears the same message as everyone else.
         _ensure_title_year_free(movie)
         raise
     return movie
+
+
+def movie_delete(*, movie: Movie, expected_version: int | None = None) -> None:
+    """Delete ``movie`` (its history keeps it); with ``expected_version``, only at that version,
+    in one step, else ``VersionMismatch`` and nothing is deleted."""
+    rows = Movie.objects.filter(pk=movie.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    deleted, _ = rows.delete()  # through the model's signals: the history records it
+    if not deleted and expected_version is not None:
+        raise VersionMismatch
 
 
 def _ensure_title_year_free(movie: Movie) -> None:

@@ -78,6 +78,7 @@ def test_generated_modules_and_models_have_the_chosen_names(generated):
         "api/movies/movies_update.py",
         "api/movies/movies_partial_update.py",
         "api/movies/movies_destroy.py",
+        "api/movies/movies_history.py",
         "api/health/health.py",
     }
     models = {path.stem for path in generated.glob("models/*.py")}
@@ -93,9 +94,13 @@ def test_generated_modules_and_models_have_the_chosen_names(generated):
         "login_request",
         "me",
         "movie",
+        "movie_change_enum",
         "movie_ordering",
+        "movie_version",
+        "movie_version_changes",
         "movie_request",
         "paginated_movie_list",
+        "paginated_movie_version_list",
         "pagination_mode_enum",
         "password_change_request",
         "patched_movie_request",
@@ -236,6 +241,65 @@ def test_the_readme_flow_through_the_generated_client(
     after = auth_me.sync(client=api)
     assert isinstance(after, models.Error)
     assert auth_me.sync_detailed(client=api).status_code == 401
+
+
+def test_conditional_writes_idempotent_creates_and_history_through_the_generated_client(
+    generated, live_server, admin_user
+):
+    client_module, models = load("client"), load("models")
+    movies_create, movies_retrieve = (
+        load("api.movies.movies_create"),
+        load("api.movies.movies_retrieve"),
+    )
+    movies_partial_update = load("api.movies.movies_partial_update")
+    movies_destroy, movies_history = (
+        load("api.movies.movies_destroy"),
+        load("api.movies.movies_history"),
+    )
+    api = client_module.AuthenticatedClient(
+        base_url=live_server.url,
+        token=login_pair(admin_user).access.value,
+        raise_on_unexpected_status=True,
+    )
+    body = models.MovieRequest(title="Stalker", year=1979, rating=8.1, category="Ciencia ficción")
+
+    # An idempotent create, retried: the first answer again, and one movie.
+    first = movies_create.sync_detailed(client=api, body=body, idempotency_key="stalker-1979")
+    again = movies_create.sync_detailed(client=api, body=body, idempotency_key="stalker-1979")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.parsed.id == first.parsed.id
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = body.to_dict() | {"year": 1980}
+    reused = movies_create.sync_detailed(
+        client=api, body=models.MovieRequest.from_dict(other), idempotency_key="stalker-1979"
+    )
+    assert (reused.status_code, reused.parsed.code) == (
+        422,
+        models.ErrorCodeEnum.IDEMPOTENCY_KEY_REUSED,
+    )
+
+    # Read with its ETag; a write over another version is a typed 412, over this one done.
+    movie_id = first.parsed.id
+    read = movies_retrieve.sync_detailed(id=movie_id, client=api)
+    tag = read.headers["ETag"]
+    unchanged = movies_retrieve.sync_detailed(id=movie_id, client=api, if_none_match=tag)
+    assert unchanged.status_code == 304
+    changed = movies_partial_update.sync_detailed(
+        id=movie_id, client=api, body=models.PatchedMovieRequest(rating=8.2), if_match=tag
+    )
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != tag
+    stale = movies_partial_update.sync_detailed(
+        id=movie_id, client=api, body=models.PatchedMovieRequest(rating=1.0), if_match=tag
+    )
+    assert (stale.status_code, stale.parsed.code) == (412, models.ErrorCodeEnum.PRECONDITION_FAILED)
+    gone = movies_destroy.sync_detailed(id=movie_id, client=api, if_match=changed.headers["ETag"])
+    assert gone.status_code == 204
+
+    # The history, typed: deleted, updated, created.
+    history = movies_history.sync(id=movie_id, client=api)
+    assert [version.change for version in history.results] == ["deleted", "updated", "created"]
+    assert history.results[1].changes.additional_properties == {"rating": [8.1, 8.2]}
 
 
 def readme_client_example() -> str:

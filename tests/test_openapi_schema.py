@@ -21,6 +21,7 @@ PROTECTED = {
     ("put", "/api/movies/{id}/"),
     ("patch", "/api/movies/{id}/"),
     ("delete", "/api/movies/{id}/"),
+    ("get", "/api/movies/{id}/history/"),
 }
 PUBLIC = {("post", "/api/auth/login/"), ("post", "/api/auth/refresh/"), ("get", "/healthz/")}
 BODILESS = {"/api/auth/logout/", "/api/auth/logout/all/"}
@@ -155,6 +156,7 @@ OPERATION_IDS = {
     ("put", "/api/movies/{id}/"): "movies_update",
     ("patch", "/api/movies/{id}/"): "movies_partial_update",
     ("delete", "/api/movies/{id}/"): "movies_destroy",
+    ("get", "/api/movies/{id}/history/"): "movies_history",
     ("get", "/healthz/"): "health",
 }
 
@@ -167,11 +169,28 @@ def test_every_operation_has_the_id_chosen_for_it(schema):
     assert found == OPERATION_IDS
 
 
-def test_movie_ids_in_paths_are_integers(schema):
-    for method in ("get", "put", "patch", "delete"):
-        (parameter,) = schema["paths"]["/api/movies/{id}/"][method]["parameters"]
-        assert (parameter["name"], parameter["in"]) == ("id", "path")
-        assert parameter["schema"] == {"type": "integer"}
+def test_movie_ids_in_paths_are_integers_and_the_conditions_are_headers(schema):
+    conditions = {
+        "get": "If-None-Match",
+        "put": "If-Match",
+        "patch": "If-Match",
+        "delete": "If-Match",
+    }
+    for method, condition in conditions.items():
+        parameters = schema["paths"]["/api/movies/{id}/"][method]["parameters"]
+        assert {(p["name"], p["in"]) for p in parameters} == {("id", "path"), (condition, "header")}
+        (movie_id,) = (p for p in parameters if p["name"] == "id")
+        assert movie_id["schema"] == {"type": "integer"}
+    history = schema["paths"]["/api/movies/{id}/history/"]["get"]["parameters"]
+    assert {p["name"] for p in history} == {"id", "page", "page_size", "cursor"}
+    (history_id,) = (p for p in history if p["name"] == "id")
+    assert history_id["schema"] == {"type": "integer"}
+    (key,) = schema["paths"]["/api/movies/"]["post"]["parameters"]
+    assert (key["name"], key["in"], key["schema"]["type"]) == (
+        "Idempotency-Key",
+        "header",
+        "string",
+    )
 
 
 def test_every_400_refers_to_the_one_validation_error_component(schema):
@@ -257,6 +276,15 @@ def test_every_status_and_header_the_server_sends_is_declared(schema, api_client
         "RateLimit-Policy",
         "RateLimit",
         "Location",
+        "ETag",
+        "Cache-Control",
+        "Idempotent-Replayed",
+    }
+    tagged = {
+        ("movies_retrieve", "200"),
+        ("movies_retrieve", "304"),
+        ("movies_update", "200"),
+        ("movies_partial_update", "200"),
     }
     limited = {"auth_login", "auth_refresh", "auth_password_change"}
     for path, operations in schema["paths"].items():
@@ -276,6 +304,10 @@ def test_every_status_and_header_the_server_sends_is_declared(schema, api_client
                 assert ("WWW-Authenticate" in named) == (status == "401")
                 assert ("Retry-After" in named) == (status in ("429", "503"))
                 assert ("Location" in named) == (status == "201")
+                replayable = (operation["operationId"], status) == ("movies_create", "201")
+                assert ("Idempotent-Replayed" in named) == replayable
+                is_tagged = (operation["operationId"], status) in tagged
+                assert ("ETag" in named) == ("Cache-Control" in named) == is_tagged
                 rate_limited = operation["operationId"] in limited and status not in (
                     "413",
                     "415",
