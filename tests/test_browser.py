@@ -229,3 +229,45 @@ def test_root_and_view_site_lead_to_the_docs_and_swagger_speaks_spanish(
     page.get_by_text("El catálogo de películas (solo administradores).").first.wait_for()
     page.screenshot(path=screenshots / "swagger-spanish.png")
     assert_no_request_left(page, live_server)
+
+
+def admin_log_in(page, user) -> None:
+    page.goto("/admin/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.get_by_text("Movie catalog").first.wait_for()
+
+
+def test_two_admins_saving_one_movie_the_second_sees_the_first_ones_change(
+    browser, live_server, admin_user, make_movie, screenshots
+):
+    movie = make_movie(title="Solaris", year=1972, rating="8.0", category="Ciencia ficción")
+    pages = []
+    for _ in range(2):  # two admins, two browsers' worth of cookies
+        context = browser.new_context(base_url=live_server.url)
+        pages.append(context.new_page())
+        pages[-1].set_default_timeout(15_000)
+    first, second = pages
+    for page in pages:
+        admin_log_in(page, admin_user)
+        page.goto(f"/admin/movies/movie/{movie.pk}/change/")
+    first.fill("#id_overview", "First admin's overview")
+    first.click("input[name=_save]")
+    first.get_by_text("was changed successfully").wait_for()
+
+    second.fill("#id_rating", "9.9")
+    second.click("input[name=_save]")
+    second.get_by_text("Someone saved this movie after you opened it").wait_for()
+    second.screenshot(path=screenshots / "admin-conflict.png")
+    assert "First admin's overview" in second.content()  # theirs, shown
+    assert second.input_value("#id_rating") == "9.9"  # mine, kept in the form
+    movie.refresh_from_db()
+    assert (movie.overview, str(movie.rating)) == ("First admin's overview", "8.0")
+
+    second.click("input[name=_save]")  # having seen theirs: mine now
+    second.get_by_text("was changed successfully").wait_for()
+    movie.refresh_from_db()
+    assert str(movie.rating) == "9.9"
+    for page in pages:
+        page.context.close()

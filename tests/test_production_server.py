@@ -30,9 +30,10 @@ class Server:
         self.gunicorn = gunicorn
         self.database_url = database_url
 
-    def fetch(self, method: str, path: str, body=None, token: str | None = None):
+    def fetch(self, method: str, path: str, body=None, token: str | None = None, **headers):
         """One HTTP request; returns (status, headers, body bytes)."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return self.gunicorn.fetch(method, path, body, headers, timeout=60)
 
     def request(self, method: str, path: str, body=None, token: str | None = None):
@@ -245,4 +246,63 @@ def test_20_concurrent_refreshes_of_one_token_make_exactly_one_new_pair(producti
     assert status == 200
     assert (
         production_server.request("GET", "/api/auth/me/", token=renewed["access_token"])[0] == 200
+    )
+
+
+def test_conditional_writes_racing_with_one_etag_have_one_winner(production_server):
+    token = production_server.login()
+    body = {"title": "Contested", "year": 2011, "rating": 5.0, "category": "Race"}
+    status, created = production_server.request("POST", "/api/movies/", body, token)
+    assert status == 201, created
+    path = f"/api/movies/{created['id']}/"
+    _, headers, _ = production_server.fetch("GET", path, token=token)
+    start = threading.Barrier(20)
+
+    def write(number: int) -> tuple[int, dict]:
+        start.wait()
+        status, _, raw = production_server.fetch(
+            "PATCH", path, {"overview": f"writer {number}"}, token, **{"If-Match": headers["ETag"]}
+        )
+        return status, json.loads(raw)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(write, range(20)))
+    assert sorted(status for status, _ in results) == [200] + [412] * 19
+    (winner,) = (body for status, body in results if status == 200)
+    assert {body["code"] for status, body in results if status == 412} == {"precondition_failed"}
+    assert production_server.request("GET", path, token=token)[1]["overview"] == winner["overview"]
+    status, history = production_server.request("GET", f"{path}history/", token=token)
+    assert [version["change"] for version in history["results"]] == ["updated", "created"]
+
+
+def test_concurrent_identical_creates_with_one_key_make_one_movie(production_server):
+    production_server.clear_movies()
+    token = production_server.login()
+    body = {"title": "Once", "year": 2012, "rating": 6.0, "category": "Race"}
+    start = threading.Barrier(20)
+
+    def create(_number: int) -> tuple[int, dict]:
+        start.wait()
+        status, _, raw = production_server.fetch(
+            "POST", "/api/movies/", body, token, **{"Idempotency-Key": "one-key-for-all"}
+        )
+        return status, json.loads(raw)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(create, range(20)))
+    # Those that came while the first ran are told to retry; those after it get its answer.
+    assert {status for status, _ in results} <= {201, 409}
+    assert {body["code"] for status, body in results if status == 409} <= {"idempotency_key_in_use"}
+    created = [body for status, body in results if status == 201]
+    assert created
+    assert {movie["id"] for movie in created} == {created[0]["id"]}
+    assert production_server.movie_rows() == 1
+    # A retry once the first is done: its answer again.
+    status, headers, raw = production_server.fetch(
+        "POST", "/api/movies/", body, token, **{"Idempotency-Key": "one-key-for-all"}
+    )
+    assert (status, headers["Idempotent-Replayed"], json.loads(raw)["id"]) == (
+        201,
+        "true",
+        created[0]["id"],
     )
