@@ -8,6 +8,7 @@ goes through ``parse_ascii_int``.
 
 from __future__ import annotations
 
+import argparse
 import re
 
 # 18 digits always fit a signed 64-bit column; nothing the API counts needs more.
@@ -21,3 +22,19 @@ def parse_ascii_int(raw: object) -> int:
     if not isinstance(raw, str) or not _ASCII_INTEGER.fullmatch(raw):
         raise ValueError(f"not a whole number in ASCII digits: {raw!r}")
     return int(raw)
+
+
+def bounded_int(low: int, high: int):
+    """An ``argparse`` type: a whole number in ASCII digits from ``low`` to ``high``, else a
+    usage error naming the range (``manage.py`` shows it; ``call_command`` raises it)."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = parse_ascii_int(raw)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"use a whole number from {low} to {high}")
+        return value
+
+    return parse

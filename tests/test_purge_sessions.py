@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import LoginSession
-from tests.helpers import bearer_client, login_pair, override_jwt
+from tests.helpers import bearer_client, login_pair, override_jwt, run_manage
 
 
 def purge(*args: str) -> str:
@@ -54,8 +54,27 @@ def test_purge_with_zero_days_removes_every_ended_session(admin_user):
 
 
 @pytest.mark.django_db
-def test_purge_refuses_nonsense_options():
-    with pytest.raises(CommandError):
-        purge("--days", "-1")
-    with pytest.raises(CommandError):
-        purge("--batch-size", "0")
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--days", "-1"),
+        ("--days", "99999999999"),
+        ("--days", "\u0663\u0660"),  # 30 in Arabic-Indic digits
+        ("--days", "3e1"),
+        ("--batch-size", "0"),
+        ("--batch-size", "99999999999999999999"),
+        ("--batch-size", "+5"),
+    ],
+)
+def test_purge_refuses_a_number_out_of_range_or_not_in_ascii_digits(option):
+    with pytest.raises(CommandError, match="whole number from"):
+        purge(*option)
+
+
+def test_the_purge_commands_refuse_bad_numbers_on_the_command_line_with_a_usage_error(tmp_path):
+    env = {"DJANGO_DEV_SECRETS_FILE": str(tmp_path / "secrets.json")}
+    for command in ("purge_sessions", "purge_idempotency_keys"):
+        result = run_manage(command, "--batch-size", "0", env=env)
+        assert result.returncode == 2
+        assert "whole number from 1 to 100000" in result.stderr
+        assert "Traceback" not in result.stderr

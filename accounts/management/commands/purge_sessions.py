@@ -1,10 +1,14 @@
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import LoginSession
+from common.integers import bounded_int
+
+MAX_DAYS = 36_500  # a century: any cutoff a date can hold
+MAX_BATCH = 100_000  # a list of ids any database takes in one statement
 
 
 class Command(BaseCommand):
@@ -16,17 +20,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--days",
-            type=int,
+            type=bounded_int(0, MAX_DAYS),
             default=30,
             help="Keep sessions that ended or expired within this many days (default 30).",
         )
         parser.add_argument(
-            "--batch-size", type=int, default=1000, help="Rows deleted per statement."
+            "--batch-size",
+            type=bounded_int(1, MAX_BATCH),
+            default=1000,
+            help="Rows deleted per statement.",
         )
 
     def handle(self, *args, days: int, batch_size: int, **options):
-        if days < 0 or batch_size < 1:
-            raise CommandError("--days must be at least 0 and --batch-size at least 1.")
         cutoff = timezone.now() - timedelta(days=days)
         stale = LoginSession.objects.filter(
             Q(ended_at__lt=cutoff) | Q(expires_at__lt=cutoff) | Q(idle_expires_at__lt=cutoff)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from common.integers import bounded_int
 from movies.idempotency import RETENTION
 from movies.models import IdempotentRequest
 
@@ -13,11 +14,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--batch-size", type=int, default=1000, help="Rows deleted per statement."
+            "--batch-size",
+            type=bounded_int(1, 100_000),
+            default=1000,
+            help="Rows deleted per statement.",
         )
 
     def handle(self, *args, batch_size: int, **options):
-        batch_size = max(batch_size, 1)
         stale = IdempotentRequest.objects.filter(created_at__lte=timezone.now() - RETENTION)
         deleted = 0
         while ids := list(stale.order_by().values_list("pk", flat=True)[:batch_size]):
