@@ -10,6 +10,10 @@ from common.serializers import KnownFieldsOnlyMixin, StrictCharField, StrictEmai
 MAX_PASSWORD_LENGTH = 1024
 
 
+# The code of a current password that was checked and is wrong.
+CHECKED_AND_WRONG = "wrong"
+
+
 class LoginSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
@@ -68,12 +72,18 @@ class PasswordChangeSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
 
     def validate_current_password(self, value: str) -> str:
         if not user_password_check(user=self.context["user"], raw_password=value):
-            raise serializers.ValidationError(self.WRONG_CURRENT_PASSWORD)
+            raise serializers.ValidationError(self.WRONG_CURRENT_PASSWORD, code=CHECKED_AND_WRONG)
         return value
 
     def validate_new_password(self, value: str) -> str:
         password_validation.validate_password(value, self.context["user"])
         return value
+
+    def wrong_current_password(self) -> bool:
+        """Whether the current password was checked and is wrong (a failure of the login policy);
+        a missing or malformed one is only a malformed body."""
+        errors = self.errors.get("current_password", [])
+        return any(getattr(error, "code", None) == CHECKED_AND_WRONG for error in errors)
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -354,7 +354,7 @@ class PasswordChangeView(RateLimitHeadersMixin, AccountView):
         login_policy_check(request, email)
         serializer = PasswordChangeSerializer(data=request.data, context={"user": request.user})
         if not serializer.is_valid():
-            if "current_password" in serializer.errors:
+            if serializer.wrong_current_password():
                 login_policy_record(request, email, success=False)
             raise ValidationError(serializer.errors)
         login_policy_record(request, email, success=True)

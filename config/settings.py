@@ -168,6 +168,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.NotBlankPasswordValidator"},
+    {"NAME": "accounts.validators.NotCurrentPasswordValidator"},
 ]
 
 # The default language, and those a client may ask for with Accept-Language. Django's and DRF's

@@ -14,7 +14,7 @@ import time_machine
 
 from accounts import login_policy
 from accounts.models import User
-from tests.helpers import PASSWORD, run_manage, shared_redis_url
+from tests.helpers import PASSWORD, bearer_client, login_pair, run_manage, shared_redis_url
 
 LOGIN = "/api/auth/login/"
 ADMIN_LOGIN = "/admin/login/"
@@ -196,6 +196,30 @@ def test_admin_password_change_checks_the_old_password_under_the_same_policy(
     assert "Too many login attempts. Try again in 45 seconds." in refused.text
     admin_user.refresh_from_db()
     assert admin_user.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "counted"),
+    [
+        ({"new_password": "a new and long enough passphrase 42"}, False),  # no current password
+        ({"current_password": 42, "new_password": "x"}, False),  # not a string
+        ({"current_password": "wrong password", "new_password": "x"}, True),  # a wrong one
+    ],
+)
+def test_only_a_wrong_current_password_counts_as_a_failed_password(
+    api_client, admin_user, clock, body, counted
+):
+    # One address, several sessions' worth of password changes: below its own limits, they
+    # only touch the account's cap of failed passwords if a password was checked and wrong.
+    token = login_pair(admin_user).access.value
+    for number in range(RATE):
+        response = bearer_client(token).post(
+            "/api/auth/password/", body, format="json", REMOTE_ADDR=f"10.7.0.{number}"
+        )
+        assert response.status_code == 400
+    login = attempt(api_client, admin_user.email, PASSWORD, address="10.7.9.9")
+    assert login.status_code == (429 if counted else 200)
 
 
 @pytest.mark.django_db

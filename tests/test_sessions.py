@@ -648,6 +648,9 @@ def test_password_change_ends_every_other_session_and_keeps_mine(api_client, adm
         ({"current_password": PASSWORD, "new_password": "12345678901"}, "new_password"),
         ({"current_password": PASSWORD, "new_password": "admin@example"}, "new_password"),
         ({"current_password": PASSWORD}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": PASSWORD}, "new_password"),  # the same
+        ({"current_password": PASSWORD, "new_password": " " * 12}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": "\u3000\t" * 8}, "new_password"),
     ],
 )
 def test_password_change_refusals_are_400_and_change_nothing(admin_user, body, field):
