@@ -78,20 +78,21 @@ class ConditionalRequestsMixin:
         return self._tagged(Response(self.get_serializer(instance).data), tag)
 
     def update(self, request, *args, **kwargs):
-        response = super().update(request, *args, **kwargs)
-        return self._tagged(response, entity_tag(self._written.version))
-
-    def perform_update(self, serializer):
-        expected = self.expected_version(serializer.instance)
+        instance = self.get_object()
+        expected = self.expected_version(instance)  # 412 or 428 before the body is read
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
         try:
-            self._written = serializer.save(expected_version=expected)
+            written = serializer.save(expected_version=expected)
         except VersionMismatch:
             raise PreconditionFailed from None
+        return self._tagged(Response(serializer.data), entity_tag(written.version))
 
     def expected_version(self, instance) -> int | None:
         """The version a write may change: None without ``If-Match`` (a 428 instead when
-        ``REQUIRE_IF_MATCH`` is on); the current one for ``*`` or for its own ETag; any other
-        tag, a weak one included (§13.1.1: strong comparison), is a 412."""
+        ``REQUIRE_IF_MATCH`` is on); the one this request read for ``*`` or for its ETag; any
+        other tag, a weak one included (§13.1.1: strong comparison), is a 412."""
         condition = self.request.headers.get("If-Match")
         if condition is None:
             if settings.REQUIRE_IF_MATCH:

@@ -41,6 +41,18 @@ class SecretHidingReporterFilter(SafeExceptionReporterFilter):
         # Django switches its filter off with debug on: exactly when its pages are shown.
         return True
 
+    def get_post_parameters(self, request):
+        """Form fields as Django shows them, and any whose name looks secret hidden too, marked
+        with ``sensitive_post_parameters`` or not."""
+        parameters = super().get_post_parameters(request)
+        if request is None or not parameters:
+            return parameters
+        cleansed = parameters.copy()
+        for name in cleansed:
+            if self.hidden_settings.search(name):
+                cleansed[name] = self.cleansed_substitute
+        return cleansed
+
     def get_traceback_frame_variables(self, request, tb_frame):
         secrets = self._known_secrets(request)
         cleansed = []

@@ -56,12 +56,14 @@ def movie_save(*, movie: Movie, expected_version: int | None = None) -> Movie:
 def movie_delete(*, movie: Movie, expected_version: int | None = None) -> None:
     """Delete ``movie`` (its history keeps it); with ``expected_version``, only at that version,
     in one step, else ``VersionMismatch`` and nothing is deleted."""
-    rows = Movie.objects.filter(pk=movie.pk)
-    if expected_version is not None:
-        rows = rows.filter(version=expected_version)
-    deleted, _ = rows.delete()  # through the model's signals: the history records it
-    if not deleted and expected_version is not None:
-        raise VersionMismatch
+    with transaction.atomic():
+        # The row locked, then checked, then deleted: no write can come in between, and the
+        # history records the values deleted.
+        current = Movie.objects.select_for_update().filter(pk=movie.pk).first()
+        if expected_version is not None and getattr(current, "version", None) != expected_version:
+            raise VersionMismatch
+        if current is not None:
+            current.delete()
 
 
 def _ensure_title_year_free(movie: Movie) -> None:

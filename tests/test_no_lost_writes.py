@@ -389,3 +389,14 @@ def test_the_admin_shows_a_history_and_restores_a_deleted_movie(staff_client, ad
     assert restored.version > first.version  # a new version: no old ETag fits it
     response = admin_client.get(f"{detail(heat)}history/")
     assert response.json()["results"][0]["change"] in ("created", "updated")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_the_condition_is_judged_before_the_body(admin_client, heat, method, settings):
+    bad_body = {"year": "not a year"}
+    response = getattr(admin_client, method)(detail(heat), bad_body, HTTP_IF_MATCH='"0"')
+    assert (response.status_code, response.json()["code"]) == (412, "precondition_failed")
+    settings.REQUIRE_IF_MATCH = True
+    response = getattr(admin_client, method)(detail(heat), bad_body)
+    assert (response.status_code, response.json()["code"]) == (428, "precondition_required")

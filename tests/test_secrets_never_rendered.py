@@ -118,3 +118,19 @@ def test_settings_in_an_error_report_hide_every_signing_key(debug_client, settin
         assert "a bug in the list view" in report
         for secret in (new_key, old_key, db_password, django_settings.SECRET_KEY):
             assert secret not in report
+
+
+def test_form_fields_named_like_secrets_are_hidden_on_every_error_page(rf):
+    # A form post to a view marked with nothing: the names alone give the values away. (Values
+    # made here, not written in this file, whose lines the report shows.)
+    secrets = {name: uuid.uuid4().hex for name in ("password", "new_password1", "refresh_token")}
+    request = rf.post("/admin/anything/", {"title": "A visible title", **secrets})
+    try:
+        raise RuntimeError("a view failed")
+    except RuntimeError as error:
+        reporter = ExceptionReporter(request, type(error), error, error.__traceback__)
+    for report in (reporter.get_traceback_html(), reporter.get_traceback_text()):
+        assert "A visible title" in report
+        assert CLEANSED in report
+        for value in secrets.values():
+            assert value not in report
