@@ -138,6 +138,19 @@ class LoginSession(models.Model):
         return min(self.idle_expires_at, self.expires_at)
 
 
+class ConsumedRefreshToken(models.Model):
+    """A refresh token of a session that was valid and has been exchanged: presented again, it
+    is reuse (a stolen or copied token), which ends its session. A secret that never was valid
+    changes nothing: knowing a session's id (every access token carries it) is not enough."""
+
+    session = models.ForeignKey(LoginSession, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    consumed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.session_id} · {self.consumed_at:%Y-%m-%d %H:%M}"
+
+
 class CredentialChangeExemption(models.Model):
     """While a transaction holds a row here, the credential trigger spares what it names.
 

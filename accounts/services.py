@@ -27,6 +27,7 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.models import (
     USER_AGENT_LENGTH,
+    ConsumedRefreshToken,
     CredentialChangeExemption,
     EndReason,
     LoginSession,
@@ -72,9 +73,9 @@ class LoginConflict(Exception):
     """A login's credentials changed while they were checked: not a wrong password."""
 
 
-REFRESH_INVALID = _("The refresh token is not valid.")
-REFRESH_SESSION_OVER = _("The session has ended or expired; log in again.")
-REFRESH_CONSUMED = _("The refresh token has already been used.")
+# One answer for every refused refresh (unknown, ended, expired, consumed, a wrong secret): the
+# client's next step is the same (log in), and a prober learns nothing about a session.
+REFRESH_INVALID = _("The refresh token is not valid; log in again.")
 
 
 def token_obtain(*, request: HttpRequest, email: str, password: str) -> TokenPair | None:
@@ -174,10 +175,11 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
     """Consume ``refresh_token`` and return the session's next pair; raise ``RefreshRefused``.
 
     The database decides between concurrent refreshes of one token: the conditional UPDATE
-    matches the current digest, so exactly one of them rotates it. The previous token presented
-    again within ``JWT_REFRESH_REUSE_GRACE`` seconds (two tabs refreshing at once) is refused
-    without consequence; any other consumed token of the session is theft (RFC 9700 §4.14.2)
-    and ends the session.
+    matches the current digest, so exactly one of them rotates it, and records the digest it
+    consumed. The previous token presented again within ``JWT_REFRESH_REUSE_GRACE`` seconds (two
+    tabs refreshing at once) is refused without consequence; any other consumed token of the
+    session is theft (RFC 9700 §4.14.2) and ends the session. A secret that was never valid is
+    refused and changes nothing: the session id alone (in every access token) ends nothing.
     """
     parsed = read_refresh_token(refresh_token)
     if parsed is None:
@@ -189,40 +191,45 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
     if session is None:
         raise RefreshRefused(REFRESH_INVALID)
     if not session.is_live(now=now):  # a deactivated user's sessions have ended
-        raise RefreshRefused(REFRESH_SESSION_OVER)
+        raise RefreshRefused(REFRESH_INVALID)
     if hmac.compare_digest(digest, session.refresh_token_hash):
         refresh = issue_refresh_token(session_id)
         idle_expires_at = now + timedelta(seconds=conf.refresh_lifetime)
-        rotated = (
-            # The digest is unique, and covers the session id: it alone names the row.
-            LoginSession.objects.live(now=now)
-            .filter(refresh_token_hash=digest)
-            .update(
-                refresh_token_hash=refresh.digest,
-                previous_refresh_token_hash=digest,
-                rotated_at=now,
-                last_used_at=now,
-                idle_expires_at=idle_expires_at,
+        with transaction.atomic():
+            rotated = (
+                # The digest is unique, and covers the session id: it alone names the row.
+                LoginSession.objects.live(now=now)
+                .filter(refresh_token_hash=digest)
+                .update(
+                    refresh_token_hash=refresh.digest,
+                    previous_refresh_token_hash=digest,
+                    rotated_at=now,
+                    last_used_at=now,
+                    idle_expires_at=idle_expires_at,
+                )
             )
-        )
+            if rotated == 1:
+                ConsumedRefreshToken.objects.create(session=session, digest=digest, consumed_at=now)
         if rotated == 1:
             session.idle_expires_at = idle_expires_at
             return _token_pair(user=session.user, session=session, refresh=refresh, now=now)
         # Another request consumed it first (or ended the session): judge by the row as it is now.
         session = session_get_for_refresh(session_id=session_id)
         if session is None or not session.is_live(now=now):
-            raise RefreshRefused(REFRESH_SESSION_OVER)
+            raise RefreshRefused(REFRESH_INVALID)
+    if not ConsumedRefreshToken.objects.filter(session=session, digest=digest).exists():
+        raise RefreshRefused(REFRESH_INVALID)  # never valid: a guess, not a reuse
     if (
         hmac.compare_digest(digest, session.previous_refresh_token_hash)
         and session.rotated_at is not None
         and now - session.rotated_at <= timedelta(seconds=conf.reuse_grace)
     ):
-        raise RefreshRefused(REFRESH_CONSUMED)
+        raise RefreshRefused(REFRESH_INVALID)
     session_end(session_id=session.pk, reason=EndReason.REFRESH_REUSE)
     logger.warning(
         "Refresh token reuse for session %s of user %s: session ended", session.pk, session.user_id
     )
-    raise RefreshRefused(REFRESH_CONSUMED)
+    raise RefreshRefused(REFRESH_INVALID)
 
 
 def sessions_end(*, sessions: QuerySet[LoginSession], reason: EndReason) -> int:

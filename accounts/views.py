@@ -198,7 +198,7 @@ class RefreshView(PublicTokenView):
                     OpenApiExample(
                         "Consumed",
                         value={
-                            "detail": "The refresh token has already been used.",
+                            "detail": "The refresh token is not valid; log in again.",
                             "code": "refresh_invalid",
                         },
                     )
