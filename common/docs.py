@@ -9,25 +9,46 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+
 # Every script and stylesheet comes from this server (drf-spectacular-sidecar), and none is inline
 # (the split view serves Swagger UI's start-up script as a file), so an injected script can
 # neither run nor send the token Swagger UI keeps in localStorage elsewhere. Both UIs set style
 # attributes, and Redoc starts its search worker from a blob: URL.
-DOCS_CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "worker-src 'self' blob:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
+def content_security_policy(*, form_action: str) -> str:
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action {form_action}",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+DOCS_CONTENT_SECURITY_POLICY = content_security_policy(form_action="'none'")
+# Every other page the server renders (Django admin, its error and outage pages): the same, but
+# the admin's forms post to this server. Django's admin runs no inline script either.
+PAGE_CONTENT_SECURITY_POLICY = content_security_policy(form_action="'self'")
+
+
+class PageContentSecurityPolicyMiddleware:
+    """Gives every HTML answer without a Content-Security-Policy of its own the pages' one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.setdefault("Content-Security-Policy", PAGE_CONTENT_SECURITY_POLICY)
+        return response
 
 
 class ContentSecurityPolicyMixin:

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     # First, so it also sees the pages Django renders for errors raised in later middleware.
     "common.errors.JsonErrorsUnderApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "common.docs.PageContentSecurityPolicyMiddleware",  # the admin's pages too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.middleware.DependencyOutageMiddleware",  # database/cache down: 503, never 500
     "django.contrib.sessions.middleware.SessionMiddleware",

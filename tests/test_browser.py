@@ -271,3 +271,35 @@ def test_two_admins_saving_one_movie_the_second_sees_the_first_ones_change(
     assert str(movie.rating) == "9.9"
     for page in pages:
         page.context.close()
+
+
+def test_the_admin_pages_send_a_content_security_policy_they_keep(
+    page, live_server, admin_user, make_movie
+):
+    movie = make_movie(title="Stalker", year=1979)
+    refused = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and refused.append(message.text),
+    )
+    response = page.goto("/admin/login/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "form-action 'self'" in policy
+    admin_log_in(page, admin_user)
+    for path in (
+        "/admin/",
+        "/admin/movies/movie/",
+        f"/admin/movies/movie/{movie.pk}/change/",
+        f"/admin/movies/movie/{movie.pk}/history/",
+        "/admin/movies/historicalmovie/",
+        "/admin/password_change/",
+    ):
+        response = page.goto(path)
+        assert response.status == 200, path
+        assert response.headers["content-security-policy"] == policy
+    page.goto(f"/admin/movies/movie/{movie.pk}/change/")
+    page.fill("#id_rating", "8.2")
+    page.click("input[name=_save]")
+    page.get_by_text("was changed successfully").wait_for()
+    assert refused == []
