@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 
 # Every script and stylesheet comes from this server (drf-spectacular-sidecar), and none is inline
 # (the split view serves Swagger UI's start-up script as a file), so an injected script can
-# neither run nor send the token Swagger UI keeps in localStorage elsewhere. Both UIs set style
+# neither run nor send the token Swagger UI keeps for the tab elsewhere. Both UIs set style
 # attributes, and Redoc starts its search worker from a blob: URL.
 def content_security_policy(*, form_action: str) -> str:
     return "; ".join(

@@ -88,7 +88,9 @@ def run_operation(page, operation_id: str, body: dict | None = None) -> tuple[st
 
 
 def stored_bearer_token(page) -> str | None:
-    authorized = page.evaluate("() => localStorage.getItem('authorized')")
+    """The token the page keeps for the tab (sessionStorage); never one in localStorage."""
+    assert page.evaluate("() => localStorage.getItem('authorized')") is None
+    authorized = page.evaluate("() => sessionStorage.getItem('movies-api-authorized')")
     return json.loads(authorized)["bearerAuth"]["value"] if authorized else None
 
 
@@ -119,6 +121,16 @@ def test_swagger_ui_log_in_then_list_movies_without_authorize(page, live_server,
     assert status == "200", "the authorization did not persist across a reload"
     assert admin_user.email in body
     assert renewed not in page.url
+
+    # Log out in the page: the session ends, and the page forgets the token.
+    status, _ = run_operation(page, "auth_logout")
+    assert status == "204"
+    assert stored_bearer_token(page) is None
+    status, _ = run_operation(page, "auth_me")
+    assert status == "401"
+    page.reload()
+    page.get_by_text("Movie catalog API").first.wait_for()
+    assert stored_bearer_token(page) is None
 
 
 def test_swagger_ui_authorize_dialog_takes_a_pasted_token(
