@@ -22,12 +22,10 @@ again.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import select
-import socket
 import threading
 import time
 import uuid
@@ -40,13 +38,14 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.session_memory import SessionMemory
+from common.postgresql import ENGINES as POSTGRESQL_ENGINES
+from common.sockets import shut_down
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "accounts_revocation"
 FENCE_CHANNEL = "accounts_revocation_fence"
 APPLICATION_NAME = "revocation listener"  # how pg_stat_activity lists each worker's listener
-POSTGRESQL = "django.db.backends.postgresql"
 HEARTBEAT_SECONDS = 1.0
 VOUCH_SECONDS = 3.0  # N: no heartbeat for this long, and the worker reads the database again
 MAX_LAG_SECONDS = 0.5  # a beat heard later than this: the link lags, the memory is not vouched
@@ -210,7 +209,7 @@ class RevocationListener(threading.Thread):
     def _bounded(self, conn: psycopg.Connection, sql: str, params: list | None = None) -> None:
         """Run ``sql``; a link that stays connected but does not answer within ``VOUCH_SECONDS``
         is cut (psycopg has no client-side timeout), so the loop reconnects."""
-        watchdog = threading.Timer(VOUCH_SECONDS, _shut_down, args=(conn.fileno(),))
+        watchdog = threading.Timer(VOUCH_SECONDS, shut_down, args=(conn.fileno(),))
         watchdog.start()
         self._applying = True  # what arrives meanwhile, psycopg keeps: until the next _drain
         try:
@@ -282,12 +281,6 @@ def _readable(fileno: int, timeout: float, also: int | None = None) -> bool:
     return any(each == fileno for each, _ in poller.poll(timeout * 1000))
 
 
-def _shut_down(fileno: int) -> None:
-    # shutdown() acts on the socket, not the descriptor: the listener's blocked read wakes up.
-    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(fileno)) as sock:
-        sock.shutdown(socket.SHUT_RDWR)
-
-
 def listener_params() -> dict:
     """libpq parameters of the listener's connection: ``JWT_REVOCATION_LISTEN_URL`` when set,
     else the default database's."""
@@ -338,7 +331,7 @@ def verified_sessions() -> SessionMemory | None:
             size = settings.JWT["SESSION_MEMORY_SIZE"]
             listen = settings.JWT["REVOCATION_LISTEN_DATABASE"] or settings.DATABASES["default"]
             memory = listener = None
-            if size > 0 and listen["ENGINE"] == POSTGRESQL:
+            if size > 0 and listen["ENGINE"] in POSTGRESQL_ENGINES:
                 memory = SessionMemory(size)
                 application = libpq_params(settings.DATABASES["default"])
                 listener = RevocationListener(memory, libpq_params(listen), application)

@@ -118,8 +118,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+_statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 5)
     for _option, _value in {
         # An unreachable database fails a request in ~2 s (a 503), not after the OS's TCP timeout.
         "connect_timeout": 2,
@@ -136,6 +136,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "tcp_user_timeout": 10_000,
     }.items():
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _value)
+    # Django's backend, with a bound on every wait for the server (common/postgresql): a server
+    # or proxy that stays connected and stops answering fails a request in about 5 s (a 503).
+    DATABASES["default"]["ENGINE"] = "common.postgresql"
+# Seconds a statement (a second after the server's own statement_timeout; none when that is
+# off) and the health check of a kept connection may wait for the server.
+DATABASE_WAIT = {
+    "statement": _statement_timeout + 1 if _statement_timeout else None,
+    "health_check": 3,
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -46,13 +46,13 @@ def pytest_collection_modifyitems(config, items):
     """Marks the tests of ``SLOW_MODULES`` ``slow``. Tests marked ``postgres`` (what PostgreSQL
     alone does: notifications) are left out of a run on SQLite, not skipped: .ci/run's second
     pass runs them."""
-    from django.conf import settings
+    from django.db import connection
 
     for item in items:
         if item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
 
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if connection.vendor == "postgresql":
         return
     left_out = [item for item in items if item.get_closest_marker("postgres")]
     if left_out:

@@ -224,6 +224,27 @@ def test_a_database_that_accepts_but_never_answers_is_503_within_the_connect_tim
     assert stack.call("GET", "/api/movies/", token=token)[0] == 200
 
 
+# A kept connection's health check may wait 3 s, then a new connection 2 s (common/postgresql).
+HUNG_BOUND = 6.5
+
+
+def test_a_database_that_stops_answering_on_kept_connections_is_503_within_seconds(stack):
+    token = stack.token()
+    for _ in range(6):  # every worker keeps a connection (CONN_MAX_AGE)
+        assert stack.call("GET", "/api/movies/", token=token)[0] == 200
+    stack.database.hang()  # connected, silent: a hung server, or a proxy on the way
+    try:
+        for path in ("/api/movies/", "/api/movies/", "/healthz"):
+            status, headers, raw, seconds = stack.call("GET", path, token=token)
+            assert (status, headers["Retry-After"]) == (503, "5"), raw
+            assert seconds < HUNG_BOUND, (path, seconds)
+            assert json.loads(raw)
+    finally:
+        stack.database.restore()
+    # The same workers (the fixture checks that none was restarted) answer again.
+    assert stack.call("GET", "/api/movies/", token=token)[0] == 200
+
+
 def test_a_statement_stuck_behind_a_lock_is_cancelled_and_answered_503(stack):
     token = stack.token()
     with psycopg.connect(stack.database_url) as holder:

@@ -39,6 +39,7 @@ from accounts.revocation_listener import (
 )
 from accounts.services import session_end
 from accounts.session_memory import SessionMemory, VerifiedSession
+from common.sockets import shut_down
 from tests.helpers import (
     PASSWORD,
     bearer_client,
@@ -926,7 +927,7 @@ def test_an_application_that_cannot_notify_gets_a_listener_that_never_vouches(
         listener = revocation_listener._Process.listener
         assert listener.is_alive()
         assert listener.params == {**libpq_params(listen)}
-        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        if connection.vendor != "postgresql":
             wait_until(
                 lambda: "Revocation listener disconnected" in caplog.text,
                 timeout=10,
@@ -1019,4 +1020,4 @@ def test_a_watchdog_that_fires_after_its_connection_closed_does_nothing():
     ours, _ = socket.socketpair()
     fileno = ours.fileno()
     ours.close()
-    revocation_listener._shut_down(fileno)  # no error, in the timer's thread or here
+    shut_down(fileno)  # no error, in the timer's thread or here
