@@ -37,6 +37,7 @@ SLOW_MODULES = {
     "test_production_server",
     "test_revocation_push",
     "test_session_memory",
+    "test_slow_clients",
     "test_two_servers",
     "test_typescript_client",
 }
