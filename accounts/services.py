@@ -210,14 +210,12 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
             )
             if rotated == 1:
                 ConsumedRefreshToken.objects.create(session=session, digest=digest, consumed_at=now)
-        if rotated == 1:
-            session.idle_expires_at = idle_expires_at
-            return _token_pair(user=session.user, session=session, refresh=refresh, now=now)
-        # Another request consumed it first (or ended the session): judge by the row as it is now.
-        session = session_get_for_refresh(session_id=session_id)
-        if session is None or not session.is_live(now=now):
+        if rotated != 1:  # another request consumed it first (two tabs), or ended the session
             raise RefreshRefused(REFRESH_INVALID)
-    if not ConsumedRefreshToken.objects.filter(session=session, digest=digest).exists():
+        session.idle_expires_at = idle_expires_at
+        return _token_pair(user=session.user, session=session, refresh=refresh, now=now)
+    # The digest covers the session id: it alone names the token, and so its session.
+    if not ConsumedRefreshToken.objects.filter(digest=digest).exists():
         raise RefreshRefused(REFRESH_INVALID)  # never valid: a guess, not a reuse
     if (
         hmac.compare_digest(digest, session.previous_refresh_token_hash)

@@ -324,12 +324,16 @@ def test_unknown_refresh_tokens_are_401(api_client, token):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("secret", ["s" * (256 - 33), "a.b", "a." + "s" * 40])
+@pytest.mark.parametrize("refreshed", [False, True])
 def test_a_guessed_secret_for_a_live_session_is_refused_and_ends_nothing(
-    api_client, admin_user, secret
+    api_client, admin_user, secret, refreshed
 ):
     # Anyone who saw an access token knows its session's id (sid): <session hex>.<guess> was
-    # never a token of the session, so it is no reuse. The answer is the unknown session's.
+    # never a token of the session, so it is no reuse, even of a session whose earlier tokens
+    # were consumed. The answer is the unknown session's.
     pair = login(api_client, admin_user.email)
+    if refreshed:
+        pair = refresh(api_client, pair["refresh_token"]).json()
     session_hex = uuid.UUID(pair["refresh_token"].split(".")[0]).hex
     response = refresh(api_client, f"{session_hex}.{secret}")
     unknown = refresh(api_client, f"{UNKNOWN_SESSION.hex}.{secret}")
@@ -718,3 +722,23 @@ def test_password_change_tells_the_validators_the_new_password(admin_user, setti
     )
     assert again.status_code == 400
     assert again.json()["new_password"] == ["This password was used before."]
+
+
+@pytest.mark.django_db
+def test_every_refused_refresh_gets_the_one_same_answer(api_client, admin_user, now):
+    from accounts.services import REFRESH_INVALID
+
+    first = login(api_client, admin_user.email)
+    second = refresh(api_client, first["refresh_token"]).json()
+    session_hex = second["refresh_token"].split(".")[0]
+    refusals = [
+        refresh(api_client, "not-a-token"),  # malformed
+        refresh(api_client, f"{UNKNOWN_SESSION.hex}.made-up-secret"),  # unknown session
+        refresh(api_client, f"{session_hex}.made-up-secret"),  # a guessed secret
+        refresh(api_client, first["refresh_token"]),  # consumed, within the grace window
+    ]
+    now.shift(60)
+    refusals.append(refresh(api_client, first["refresh_token"]))  # consumed: reuse, ends it
+    refusals.append(refresh(api_client, second["refresh_token"]))  # its session has ended
+    expected = {"detail": str(REFRESH_INVALID), "code": "refresh_invalid"}
+    assert [(r.status_code, r.json()) for r in refusals] == [(401, expected)] * len(refusals)
