@@ -47,7 +47,7 @@ IN_USE = _("A request with this Idempotency-Key is still being processed. Retry 
 
 def idempotency_key(raw: str) -> str:
     """The key a header value names, or a 400 naming the header."""
-    if _KEY.match(raw) is None:
+    if _KEY.fullmatch(raw) is None:
         raise exceptions.ValidationError(
             {HEADER: [_("Use a key of 1 to 255 letters, digits or -._~:+/=, e.g. a UUID.")]}
         )
