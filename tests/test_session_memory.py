@@ -502,11 +502,15 @@ def test_the_listener_stops_vouching_when_its_link_fails_and_catches_up(
                 )
             wait_until(lambda: listener._fileno is None, timeout=VOUCH_SECONDS + 5, what="closed")
             assert listener.unread() is False  # disconnected: nothing to poll
-            disconnected = [m for m in caplog.messages if m.startswith("Revocation listener dis")]
-            assert disconnected
+
+            # Logged as the listener's thread leaves the connection, just after closing it.
+            def disconnected():
+                return [m for m in caplog.messages if m.startswith("Revocation listener dis")]
+
+            wait_until(disconnected, timeout=5, what="the disconnection logged")
             assert all(
                 message.rsplit(": ", 1)[1] in {"OperationalError", "TimeoutError"}
-                for message in disconnected
+                for message in disconnected()
             )
             proxy.restore()
             wait_until(memory.vouching, timeout=VOUCH_SECONDS + 10, what="the listener is back")
