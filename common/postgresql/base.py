@@ -5,17 +5,61 @@ host (keepalives); neither helps when the server, or a proxy on the way, stays c
 stops answering: psycopg waits on the socket for ever, and the worker with it until gunicorn
 kills it. Here a statement that gets no answer within ``DATABASE_WAIT["statement"]`` seconds,
 or the health check of a kept connection within ``DATABASE_WAIT["health_check"]``, has its
-socket shut down by a timer: the wait ends with an ``OperationalError``, which the API answers
+socket shut down by a watchdog: the wait ends with an ``OperationalError``, which the API answers
 with a 503 and ``Retry-After`` (common.middleware), and Django replaces the connection.
 """
 
 import contextlib
+import os
 import threading
+import time
 
 from django.conf import settings
 from django.db.backends.postgresql import base
 
 from common.sockets import shut_down
+
+
+class Watchdog:
+    """One thread per process that shuts down the socket of a wait past its deadline. Arming and
+    disarming cost a lock, not a thread: they run around every statement."""
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._waits: dict[object, tuple[float, int]] = {}  # token -> (deadline, socket)
+        self._pid = None
+
+    @contextlib.contextmanager
+    def bound(self, seconds: float | None, fileno: int):
+        if not seconds:
+            yield
+            return
+        token = object()
+        with self._condition:
+            if self._pid != os.getpid():  # first use in this process (gunicorn forks workers)
+                self._pid, self._waits = os.getpid(), {}
+                threading.Thread(target=self._run, name="database-watchdog", daemon=True).start()
+            self._waits[token] = (time.monotonic() + seconds, fileno)
+            self._condition.notify()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._waits.pop(token, None)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for token, (deadline, fileno) in list(self._waits.items()):
+                    if deadline <= now:
+                        del self._waits[token]
+                        shut_down(fileno)
+                deadlines = [deadline for deadline, _ in self._waits.values()]
+                self._condition.wait(min(deadlines) - now if deadlines else None)
+
+
+WATCHDOG = Watchdog()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -24,22 +68,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.execute_wrappers.append(self._bounded_execute)
 
     def _bounded_execute(self, execute, sql, params, many, context):
-        with self._bounded(settings.DATABASE_WAIT["statement"]):
+        with WATCHDOG.bound(settings.DATABASE_WAIT["statement"], self.connection.fileno()):
             return execute(sql, params, many, context)
 
     def is_usable(self) -> bool:
-        with self._bounded(settings.DATABASE_WAIT["health_check"]):
+        if self.connection is None:
             return super().is_usable()
-
-    @contextlib.contextmanager
-    def _bounded(self, seconds: float | None):
-        if not seconds or self.connection is None:
-            yield
-            return
-        timer = threading.Timer(seconds, shut_down, args=(self.connection.fileno(),))
-        timer.daemon = True
-        timer.start()
-        try:
-            yield
-        finally:
-            timer.cancel()
+        with WATCHDOG.bound(settings.DATABASE_WAIT["health_check"], self.connection.fileno()):
+            return super().is_usable()
