@@ -126,11 +126,13 @@ class MovieVersionSerializer(serializers.Serializer):
         }
     )
     def get_changes(self, record) -> dict:
-        before, after = {
-            "+": (None, record),
-            "~": (record.prev_record, record),
-            "-": (record, None),
-        }[record.history_type]
+        if record.history_type == "+":
+            before, after = None, record
+        elif record.history_type == "-":
+            before, after = record, None
+        else:  # the version before: the next one on this page (newest first), else one query
+            before = self.context.get("previous", {}).get(record.pk) or record.prev_record
+            after = record
         changes = {}
         for name in HISTORY_FIELDS:
             old, new = (None if each is None else getattr(each, name) for each in (before, after))

@@ -1,5 +1,6 @@
 import json
 from http import HTTPStatus
+from itertools import pairwise
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -230,4 +231,7 @@ class MovieViewSet(ConditionalRequestsMixin, viewsets.ModelViewSet):
         if not versions.exists():
             raise NotFound
         page = self.paginate_queryset(versions)
-        return self.get_paginated_response(MovieVersionSerializer(page, many=True).data)
+        # Newest first: each record's predecessor is the next one on the page, read already.
+        previous = {record.pk: older for record, older in pairwise(page)}
+        serializer = MovieVersionSerializer(page, many=True, context={"previous": previous})
+        return self.get_paginated_response(serializer.data)

@@ -400,3 +400,18 @@ def test_the_condition_is_judged_before_the_body(admin_client, heat, method, set
     settings.REQUIRE_IF_MATCH = True
     response = getattr(admin_client, method)(detail(heat), bad_body)
     assert (response.status_code, response.json()["code"]) == (428, "precondition_required")
+
+
+@pytest.mark.django_db
+def test_a_page_of_history_costs_a_fixed_number_of_queries(
+    admin_client, heat, django_assert_max_num_queries
+):
+    for rating in range(30, 50):
+        admin_client.patch(detail(heat), {"rating": rating / 10})
+    # The page's predecessors come from the page itself: not one query per version.
+    with django_assert_max_num_queries(6):
+        versions = admin_client.get(f"{detail(heat)}history/").json()["results"]
+    assert len(versions) == 20
+    assert versions[0]["changes"] == {"rating": [4.8, 4.9]}
+    # The page's oldest: its predecessor (the create) is on the next page, read on its own.
+    assert versions[-1]["changes"] == {"rating": [8.3, 3.0]}
