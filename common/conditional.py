@@ -65,7 +65,9 @@ def entity_tags(header: str) -> list[tuple[bool, str]] | None:
 
 
 class ConditionalRequestsMixin:
-    """For a viewset whose model has a ``version`` counted on every save (see the module)."""
+    """For a viewset whose model has a ``version`` counted on every save (see the module), whose
+    serializer's ``save()`` passes ``expected_version`` on, and that says how to delete at a
+    version (``delete_at_version``)."""
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -88,6 +90,17 @@ class ConditionalRequestsMixin:
         except VersionMismatch:
             raise PreconditionFailed from None
         return self._tagged(Response(serializer.data), entity_tag(written.version))
+
+    def perform_destroy(self, instance) -> None:
+        try:
+            self.delete_at_version(instance, self.expected_version(instance))
+        except VersionMismatch:
+            raise PreconditionFailed from None
+
+    def delete_at_version(self, instance, expected_version: int | None) -> None:
+        """Delete ``instance``, at ``expected_version`` only when one is given (else raise
+        ``VersionMismatch``), in one step: the viewset's own service."""
+        raise NotImplementedError
 
     def expected_version(self, instance) -> int | None:
         """The version a write may change: None without ``If-Match`` (a 428 instead when

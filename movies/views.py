@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from common.conditional import ConditionalRequestsMixin, PreconditionFailed, VersionMismatch
+from common.conditional import ConditionalRequestsMixin
 from common.openapi import AUTHENTICATED, NOT_FOUND, ErrorSerializer, field_errors
 from common.pagination import StrictPageNumberPagination
 from movies.filters import MovieFilter
@@ -219,11 +219,8 @@ class MovieViewSet(ConditionalRequestsMixin, viewsets.ModelViewSet):
             raise
         return Response(serializer.data, status=HTTPStatus.CREATED, headers=headers)
 
-    def perform_destroy(self, instance: Movie) -> None:
-        try:
-            movie_delete(movie=instance, expected_version=self.expected_version(instance))
-        except VersionMismatch:
-            raise PreconditionFailed from None
+    def delete_at_version(self, instance: Movie, expected_version: int | None) -> None:
+        movie_delete(movie=instance, expected_version=expected_version)
 
     @action(detail=True, url_path="history")
     def history(self, request, pk=None):
