@@ -3,11 +3,13 @@ policy (accounts/login_policy.py), like the API login."""
 
 import functools
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import PasswordChangeView
 from django.urls import reverse
 
-from accounts.forms import PolicyAdminAuthenticationForm, PolicyPasswordChangeForm
+from accounts.forms import DEVICE_COOKIE, PolicyAdminAuthenticationForm, PolicyPasswordChangeForm
+from accounts.login_policy import DEVICE_TOKEN_SECONDS, device_token_issue
 
 
 def _throttled_status(response):
@@ -22,7 +24,8 @@ def _throttled_status(response):
 
 class PolicyAdminSite(admin.AdminSite):
     """Django's admin site whose login and "change my password" pages check passwords under
-    the login policy, answering 429 + ``Retry-After`` when it refuses.
+    the login policy, answering 429 + ``Retry-After`` when it refuses; a successful login sets
+    the browser's device-token cookie.
 
     Installed as the default site by ``accounts.apps.AdminConfig``, so ``admin.site`` and every
     ``@admin.register`` use it.
@@ -33,7 +36,20 @@ class PolicyAdminSite(admin.AdminSite):
     site_url = "/"
 
     def login(self, request, extra_context=None):
-        return _throttled_status(super().login(request, extra_context))
+        response = _throttled_status(super().login(request, extra_context))
+        # A login form accepted (Django logs the user in and redirects): this browser is now
+        # a trusted device of the account.
+        if request.method == "POST" and response.status_code == 302 and request.user.is_staff:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                device_token_issue(request.user.email),
+                max_age=DEVICE_TOKEN_SECONDS,
+                path=reverse("admin:index", current_app=self.name),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
     def password_change(self, request, extra_context=None):
         # Django's own, with a form that knows the request (the policy counts per address).

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import Throttled
 
-from accounts.login_policy import login_policy_check, login_policy_record
+from accounts.login_policy import device_from_token, login_policy_check, login_policy_failure
 from accounts.models import User
 
 
@@ -25,17 +25,23 @@ class UserChangeAdminForm(UserChangeForm):
 
 
 THROTTLED = _("Too many login attempts. Try again in %(wait)s seconds.")
+# The admin's device token (see accounts/login_policy.py), set by ``PolicyAdminSite`` on login.
+DEVICE_COOKIE = "admin_device"
 
 
 class _LoginPolicyFormMixin:
-    """Checks a form's password under the login policy; a refusal is a form error, and
-    ``throttled_wait`` holds the seconds to wait (``PolicyAdminSite`` answers 429 with them)."""
+    """Checks a form's password under the login policy, the browser's device token (its
+    ``DEVICE_COOKIE``) naming its device; a refusal is a form error, and ``throttled_wait`` holds
+    the seconds to wait (``PolicyAdminSite`` answers 429 with them)."""
 
     throttled_wait: int | None = None
 
-    def _policy_check(self, request, email) -> None:
+    def _device(self, email) -> str | None:
+        return device_from_token(self.request.COOKIES.get(DEVICE_COOKIE), email)
+
+    def _policy_check(self, email) -> None:
         try:
-            login_policy_check(request, email)
+            login_policy_check(self.request, email, device=self._device(email))
         except Throttled as refused:
             self.throttled_wait = refused.wait
             raise ValidationError(
@@ -48,17 +54,16 @@ class PolicyAdminAuthenticationForm(_LoginPolicyFormMixin, AdminAuthenticationFo
 
     def clean(self):
         email = self.cleaned_data.get("username")
-        self._policy_check(self.request, email)
+        self._policy_check(email)
         if not (email and self.cleaned_data.get("password")):
             return super().clean()  # a field is missing: no password was checked
         try:
-            cleaned = super().clean()
+            return super().clean()
         except ValidationError:
-            # Wrong password, or right password of an inactive or non-staff user: a failure here.
-            login_policy_record(self.request, email, success=False)
+            # A user is found only for a right password (then refused as not staff): no failure.
+            if self.get_user() is None:
+                login_policy_failure(self.request, email, device=self._device(email))
             raise
-        login_policy_record(self.request, email, success=True)
-        return cleaned
 
 
 class PolicyPasswordChangeForm(_LoginPolicyFormMixin, AdminPasswordChangeForm):
@@ -70,11 +75,10 @@ class PolicyPasswordChangeForm(_LoginPolicyFormMixin, AdminPasswordChangeForm):
         super().__init__(*args, **kwargs)
 
     def clean_old_password(self):
-        self._policy_check(self.request, self.user.email)
+        email = self.user.email
+        self._policy_check(email)
         try:
-            old_password = super().clean_old_password()
+            return super().clean_old_password()
         except ValidationError:
-            login_policy_record(self.request, self.user.email, success=False)
+            login_policy_failure(self.request, email, device=self._device(email))
             raise
-        login_policy_record(self.request, self.user.email, success=True)
-        return old_password

@@ -9,8 +9,15 @@ Call ``login_policy_check(request, email)`` before checking the password and
 - per client address, whatever the email: at most ``ADDRESS_FACTOR`` times R attempts, so one
   address cannot spray passwords over many accounts, yet a shared office address is not one user;
 - per account (email), from any number of addresses: at most R *failed* passwords — a cap on a
-  distributed guesser that does not apply to an address that has logged in to that account
-  successfully within ``KNOWN_ADDRESS_SECONDS``, so the owner is not locked out by strangers.
+  distributed guesser that does not apply to a trusted device, so the owner is not locked out by
+  strangers.
+
+A device is trusted by OWASP's device-cookie scheme: a successful login hands the client a device
+token (``device_token_issue``), signed for that account and valid ``DEVICE_TOKEN_SECONDS``; a
+login that presents it again (``device_from_token``) is judged by that device's own failures — at
+most R a window — instead of the account's, which only untrusted devices share. A door whose
+caller has already proven the password (the API's password change, inside a session) names that
+session as its device.
 
 Counters live in Django's cache, which is Redis when ``REDIS_URL`` is set: every worker and machine
 counts together, and a counter is one atomic ``INCR``. If the cache does not answer, its error
@@ -21,8 +28,10 @@ logins are refused rather than left unlimited (see docs/explanation/security-mod
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 
+from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest
 from rest_framework.exceptions import Throttled
@@ -33,10 +42,10 @@ from accounts.managers import normalize_email_address
 from common.ratelimit import Budget
 
 ADDRESS_FACTOR = 4
-KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
+DEVICE_TOKEN_SECONDS = 30 * 24 * 3600
 # The kinds of cache key (docs/explanation/login-policy.md):
 # ``login-policy:<kind>:<SHA-256 of the parts>``.
-ADDRESS, PAIR, FAILURES, KNOWN = "address", "pair", "failures", "known"
+ADDRESS, PAIR, FAILURES, DEVICE = "address", "pair", "failures", "device"
 
 
 class _LoginRate(SimpleRateThrottle):
@@ -83,10 +92,37 @@ def _account(email: object) -> str | None:
     return normalize_email_address(email)
 
 
-def login_policy_check(request: HttpRequest, email: object) -> None:
+def _device_salt(account: str) -> str:
+    # The account is in the salt, not the token: a token holds only a random nonce, and verifies
+    # for no other account.
+    return f"accounts.login_policy.device:{account}"
+
+
+def device_token_issue(email: str) -> str:
+    """A new device token for the account ``email`` (signed with ``SECRET_KEY``; it names a random
+    device, not the account)."""
+    salt = _device_salt(normalize_email_address(email))
+    return signing.dumps(secrets.token_urlsafe(16), salt=salt)
+
+
+def device_from_token(token: object, email: object) -> str | None:
+    """The device a token names if it is a device token of the account ``email`` issued within
+    ``DEVICE_TOKEN_SECONDS``; else ``None`` (any value, of any type: an untrusted device)."""
+    account = _account(email)
+    if account is None or not isinstance(token, str):
+        return None
+    try:
+        nonce = signing.loads(token, salt=_device_salt(account), max_age=DEVICE_TOKEN_SECONDS)
+    except signing.BadSignature:  # altered, another account's, expired, or not a token at all
+        return None
+    return f"token:{nonce}"
+
+
+def login_policy_check(request: HttpRequest, email: object, *, device: str | None = None) -> None:
     """Count this attempt, and refuse it if a limit of the policy is spent.
 
-    ``email`` is what the caller typed (any type; only a non-blank string names an account).
+    ``email`` is what the caller typed (any type; only a non-blank string names an account);
+    ``device``, a trusted device (``device_from_token``, or the caller's session), if any.
     Raises DRF's ``Throttled`` with ``wait`` set to the seconds until the window ends: the API
     answers 429 with ``Retry-After``; other doors read ``wait`` themselves. What is left of the
     per-pair and per-address limits goes to ``request.rate_limit_budgets`` (the API's RateLimit
@@ -107,30 +143,28 @@ def login_policy_check(request: HttpRequest, email: object) -> None:
         used = _count(_key(PAIR, account, address, window), wait)
         budgets.insert(0, Budget(PAIR, limit, duration, limit - used, wait))
         spent |= used > limit
-        # One round trip for both: the account's failures and whether this address is known.
-        failures_key, known_key = _key(FAILURES, account, window), _key(KNOWN, account, address)
-        found = cache.get_many([failures_key, known_key])
-        if found.get(failures_key, 0) >= limit and not found.get(known_key):
+        # One round trip for both: the account's failures and the device's.
+        failures_key, device_key = _key(FAILURES, account, window), _key(DEVICE, device, window)
+        found = cache.get_many([failures_key, device_key] if device else [failures_key])
+        trusted = device is not None and found.get(device_key, 0) < limit
+        if not trusted and found.get(failures_key, 0) >= limit:
             spent = True
     request.rate_limit_budgets = budgets
     if spent:
         raise Throttled(wait=wait)
 
 
-def login_policy_record(request: HttpRequest, email: str, *, success: bool) -> None:
-    """Record the outcome of a password check that ``login_policy_check`` let through.
+def login_policy_failure(request: HttpRequest, email: str, *, device: str | None = None) -> None:
+    """Count a wrong password, checked after ``login_policy_check`` let the attempt through.
 
-    ``email`` is the validated address whose password was checked (never blank: no password is
-    checked without one). A failure counts towards the account's cap; a success makes this
-    address known to the account, so the account's cap no longer applies to it.
+    ``email`` is the validated address whose password was checked; ``device`` is the one given to
+    the check. A trusted device's failure counts towards that device's limit; once the device has
+    spent it, its failures count towards the account's cap, with the untrusted devices'.
     """
     rate = _LoginRate()
     if rate.rate is None:
         return
-    account = normalize_email_address(email)
-    address = rate.get_ident(request)
-    if success:
-        cache.set(_key(KNOWN, account, address), True, timeout=KNOWN_ADDRESS_SECONDS)
-    else:
-        window, wait = _window(rate.duration)
-        _count(_key(FAILURES, account, window), wait)
+    window, wait = _window(rate.duration)
+    if device is not None and _count(_key(DEVICE, device, window), wait) <= rate.num_requests:
+        return
+    _count(_key(FAILURES, normalize_email_address(email), window), wait)

@@ -10,6 +10,9 @@ from common.serializers import KnownFieldsOnlyMixin, StrictCharField, StrictEmai
 MAX_PASSWORD_LENGTH = 1024
 
 
+# Far above the ~70 characters of a device token.
+DEVICE_TOKEN_LENGTH = 256
+
 # The code of a current password that was checked and is wrong.
 CHECKED_AND_WRONG = "wrong"
 
@@ -17,6 +20,16 @@ CHECKED_AND_WRONG = "wrong"
 class LoginSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    device_token = StrictCharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=DEVICE_TOKEN_LENGTH,
+        help_text=_(
+            "The device_token of an earlier login or refresh on this device, if any: a login "
+            "with it is not refused for other devices' wrong passwords."
+        ),
+    )
 
 
 class RefreshSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
@@ -34,6 +47,12 @@ class TokenSerializer(serializers.Serializer):
     )
     refresh_expires_in = serializers.IntegerField(
         help_text=_("Seconds until the session ends unless refreshed before.")
+    )
+    device_token = serializers.CharField(
+        help_text=_(
+            "Keep it on this device and send it with the next login: strangers' wrong "
+            "passwords then never lock this device out. Valid for 30 days."
+        )
     )
 
 

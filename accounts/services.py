@@ -52,6 +52,7 @@ class TokenPair:
     """What login and refresh answer: an access token and the session's next refresh token."""
 
     session_id: uuid.UUID
+    email: str
     access: AccessToken
     refresh: RefreshToken
     refresh_expires_in: int
@@ -293,6 +294,7 @@ def _token_pair(
 ) -> TokenPair:
     return TokenPair(
         session_id=session.pk,
+        email=user.email,
         access=issue_access_token(user, session_id=session.pk),
         refresh=refresh,
         # Whole seconds, rounded up: a session gets a pair only while it is live at ``now``, so

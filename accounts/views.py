@@ -1,7 +1,6 @@
 import re
 import uuid
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +15,12 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts.authentication import REVOKED, SESSION_ENDED, JWTAuthentication
-from accounts.login_policy import login_policy_check, login_policy_record
+from accounts.login_policy import (
+    device_from_token,
+    device_token_issue,
+    login_policy_check,
+    login_policy_failure,
+)
 from accounts.models import EndReason
 from accounts.selectors import user_sessions_live
 from accounts.serializers import (
@@ -65,6 +69,7 @@ TOKEN_PAIR_EXAMPLE = OpenApiExample(
         "expires_in": 900,
         "refresh_token": "3f0c…e1.Qm9yZWQ…",
         "refresh_expires_in": 1209600,
+        "device_token": "ImJ3Q1h…:1uYk2R:x7Q…",
     },
     response_only=True,
 )
@@ -83,6 +88,7 @@ def token_pair_response(pair: TokenPair) -> Response:
         "expires_in": pair.access.expires_in,
         "refresh_token": pair.refresh.value,
         "refresh_expires_in": pair.refresh_expires_in,
+        "device_token": device_token_issue(pair.email),
     }
     return Response(TokenSerializer(body).data, headers=NO_STORE)
 
@@ -109,7 +115,7 @@ LOGIN_CONFLICT = _("The account changed while the password was being checked. Tr
 
 
 # Error reports (debug pages, error mails) must not show the password or the tokens.
-@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+@method_decorator(sensitive_post_parameters("password", "device_token"), name="dispatch")
 class LoginView(PublicTokenView):
     """Exchange an email and password for a new session's access and refresh tokens, under the
     login policy (accounts/login_policy.py): a refused attempt is a 429 with ``Retry-After``."""
@@ -144,27 +150,21 @@ class LoginView(PublicTokenView):
             TOKEN_PAIR_EXAMPLE,
         ],
     )
-    @sensitive_variables("data", "serializer", "pair")
+    @sensitive_variables("data", "serializer", "credentials", "pair")
     def post(self, request):
-        data = request.data
-        login_policy_check(request, data.get("email") if hasattr(data, "get") else None)
-        serializer = LoginSerializer(data=data)
+        data = request.data if hasattr(request.data, "get") else {}
+        # Counted before the body is judged: a malformed attempt still costs its caller.
+        device = device_from_token(data.get("device_token"), data.get("email"))
+        login_policy_check(request, data.get("email"), device=device)
+        serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # The new session is kept only once the attempt is recorded: a cache that fails in
-        # between (a 503) leaves no session whose tokens the client never received.
-        conflict = False
-        with transaction.atomic():
-            try:
-                pair = token_obtain(request=request, **serializer.validated_data)
-            except LoginConflict:  # not a wrong password: counted as no failure
-                conflict = True
-            else:
-                login_policy_record(
-                    request, serializer.validated_data["email"], success=pair is not None
-                )
-        if conflict:
-            raise Conflict(LOGIN_CONFLICT, code="login_conflict")
+        credentials = {key: serializer.validated_data[key] for key in ("email", "password")}
+        try:
+            pair = token_obtain(request=request, **credentials)
+        except LoginConflict:  # not a wrong password: counted as no failure
+            raise Conflict(LOGIN_CONFLICT, code="login_conflict") from None
         if pair is None:
+            login_policy_failure(request, credentials["email"], device=device)
             raise AuthenticationFailed(
                 _("The email or password is incorrect."), code="invalid_credentials"
             )
@@ -351,13 +351,14 @@ class PasswordChangeView(RateLimitHeadersMixin, AccountView):
     )
     def post(self, request):
         email = request.user.email
-        login_policy_check(request, email)
+        # The caller proved the password when this session began: the session is its device.
+        device = f"session:{request.auth.session_id}"
+        login_policy_check(request, email, device=device)
         serializer = PasswordChangeSerializer(data=request.data, context={"user": request.user})
         if not serializer.is_valid():
             if serializer.wrong_current_password():
-                login_policy_record(request, email, success=False)
+                login_policy_failure(request, email, device=device)
             raise ValidationError(serializer.errors)
-        login_policy_record(request, email, success=True)
         try:
             user_password_change(
                 user=request.user,

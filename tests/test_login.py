@@ -27,6 +27,7 @@ def test_admin_logs_in_with_email_in_any_case(api_client, admin_user, email):
         "expires_in",
         "refresh_token",
         "refresh_expires_in",
+        "device_token",
     }
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == settings.JWT["ACCESS_TOKEN_LIFETIME"] == 900

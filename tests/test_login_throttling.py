@@ -1,8 +1,9 @@
 """One login policy for the API login and the Django admin login, shared across processes.
 
 Per (email, address) and per address every attempt counts; per account only failed passwords
-count, and not from an address that has logged in to that account before. Windows are fixed
-(aligned to the clock), so every test that counts in-process runs on a frozen clock.
+count, and not those of a trusted device (one holding a device token of a successful login).
+Windows are fixed (aligned to the clock), so every test that counts in-process runs on a frozen
+clock.
 """
 
 import datetime as dt
@@ -11,6 +12,8 @@ import re
 import pytest
 import redis
 import time_machine
+from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts import login_policy
 from accounts.models import User
@@ -19,10 +22,10 @@ from tests.helpers import PASSWORD, bearer_client, login_pair, run_manage, share
 LOGIN = "/api/auth/login/"
 ADMIN_LOGIN = "/admin/login/"
 RATE = 5  # the default LOGIN_THROTTLE_RATE is 5/min
-# docs/explanation/login-policy.md: one address, any emails: four times the rate; an address that
-# logged in is known for 30 days.
+# docs/explanation/login-policy.md: one address, any emails: four times the rate; a device token
+# is trusted for 30 days.
 ADDRESS_FACTOR = 4
-KNOWN_FOR = dt.timedelta(days=30)
+TRUSTED_FOR = dt.timedelta(days=30)
 # 15 s into a minute: a refused attempt waits the 45 s left of the window.
 FROZEN = dt.datetime(2030, 1, 1, 12, 0, 15, tzinfo=dt.UTC)
 
@@ -33,8 +36,17 @@ def clock():
         yield traveller
 
 
-def attempt(client, email, password="wrong password", address="10.0.0.1"):
-    return client.post(LOGIN, {"email": email, "password": password}, REMOTE_ADDR=address)
+def attempt(client, email, password="wrong password", address="10.0.0.1", device_token=None):
+    body = {"email": email, "password": password}
+    if device_token is not None:
+        body["device_token"] = device_token
+    return client.post(LOGIN, body, format="json", REMOTE_ADDR=address)
+
+
+def spend_the_account_cap(client, email, prefix="10.66.0"):
+    """A distributed guesser: one wrong password from each of R addresses."""
+    for number in range(RATE):
+        assert attempt(client, email, address=f"{prefix}.{number}").status_code == 401
 
 
 def admin_attempt(client, email, password="wrong password", address="10.0.0.1"):
@@ -71,31 +83,100 @@ def test_a_distributed_guesser_is_capped_per_account_whatever_the_case(
 
 
 @pytest.mark.django_db
-def test_the_owner_is_not_locked_out_from_an_address_that_logged_in_before(
+def test_a_device_that_logged_in_before_is_not_locked_out_by_a_distributed_guesser(
     api_client, admin_user, clock
 ):
-    assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.5.5").status_code == 200
+    device_token = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
     for number in range(RATE * 3):
-        attempt(api_client, admin_user.email, address=f"10.0.6.{number}")
+        attempt(api_client, admin_user.email.upper(), address=f"10.0.6.{number}")
+    # Any address, even one the guesser used: the device, not the address, is trusted.
     assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.0.7.7"))
-
-    owner = attempt(api_client, admin_user.email, PASSWORD, address="10.0.5.5")
-    assert owner.status_code == 200
-    assert "access_token" in owner.json()
+    for address in ("10.0.7.7", "10.0.6.1"):
+        owner = attempt(api_client, admin_user.email, PASSWORD, address, device_token)
+        assert owner.status_code == 200
+        assert "access_token" in owner.json()
 
 
 @pytest.mark.django_db
-def test_an_address_stays_known_for_30_days(api_client, admin_user, clock, settings):
-    # The local-memory cache expires keys by the clock this test controls (Redis would not).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    assert attempt(api_client, admin_user.email, PASSWORD, address="10.4.0.1").status_code == 200
-    clock.shift(KNOWN_FOR - dt.timedelta(seconds=1))  # one second short of 30 days
+def test_a_device_token_of_another_account_altered_or_made_up_is_untrusted(
+    api_client, admin_user, clock
+):
+    other_admin = User.objects.create_user("other.admin@example.com", PASSWORD, is_staff=True)
+    other_token = attempt(api_client, other_admin.email, PASSWORD).json()["device_token"]
+    own_token = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
+    spend_the_account_cap(api_client, admin_user.email)
+    altered = own_token[:-1] + ("A" if own_token[-1] != "A" else "B")
+    for number, token in enumerate([other_token, altered, own_token.split(":")[0], "x", ""]):
+        refused = attempt(api_client, admin_user.email, PASSWORD, f"10.1.9.{number}", token)
+        assert_refused(refused)
+    # The other account's own token is trusted for it, and only for it.
+    spend_the_account_cap(api_client, other_admin.email, prefix="10.1.8")
+    trusted = attempt(api_client, other_admin.email, PASSWORD, device_token=other_token)
+    assert trusted.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_device_token_is_trusted_for_30_days(api_client, admin_user, clock):
+    device_token = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
+    clock.shift(TRUSTED_FOR)  # 30 days on, the same second of the minute
+    spend_the_account_cap(api_client, admin_user.email)
+    trusted = attempt(api_client, admin_user.email, PASSWORD, device_token=device_token)
+    assert trusted.status_code == 200
+    clock.shift(1)  # the same window, one second past 30 days
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, device_token=device_token), 44)
+
+
+@pytest.mark.django_db
+def test_a_device_that_guesses_loses_its_trust_and_then_counts_for_the_account(
+    api_client, admin_user, clock
+):
+    guessing = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
+    owner = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
+    # R wrong passwords are the trusted device's own; the account's cap is untouched ...
     for number in range(RATE):
-        attempt(api_client, admin_user.email, address=f"10.4.1.{number}")
-    # A wrong password (which, unlike a login, does not renew the address) is still let through.
-    assert attempt(api_client, admin_user.email, address="10.4.0.1").status_code == 401
-    clock.shift(1)  # the same minute's window, the address no longer known
-    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.4.0.1"))
+        response = attempt(api_client, admin_user.email, "no", f"10.2.0.{number}", guessing)
+        assert response.status_code == 401
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.2.1.1").status_code == 200
+    # ... past them the device is untrusted, and its wrong passwords spend the account's cap.
+    for number in range(RATE):
+        response = attempt(api_client, admin_user.email, "no", f"10.2.2.{number}", guessing)
+        assert response.status_code == 401
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, "10.2.3.1", guessing))
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.2.3.2"))
+    assert attempt(api_client, admin_user.email, PASSWORD, "10.2.3.3", owner).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_trusted_device_is_still_held_by_the_per_address_limit(api_client, admin_user, clock):
+    device_token = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
+    for number in range(RATE * ADDRESS_FACTOR):
+        attempt(api_client, f"guess{number}@example.com", address="10.3.3.3")
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, "10.3.3.3", device_token))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("device_token", [42, ["x"], {"a": 1}, "x" * 257])
+def test_a_malformed_device_token_is_a_400_and_not_a_failure(
+    api_client, admin_user, clock, device_token
+):
+    response = attempt(api_client, admin_user.email, PASSWORD, device_token=device_token)
+    assert response.status_code == 400
+    assert list(response.json()) == ["device_token"]
+    for number in range(RATE * 2):
+        bad = attempt(api_client, admin_user.email, "no", f"10.4.4.{number}", device_token)
+        assert bad.status_code == 400
+    assert attempt(api_client, admin_user.email, PASSWORD, address="10.4.5.5").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("device_token", [None, ""])
+def test_a_null_or_blank_device_token_is_no_device_token(
+    api_client, admin_user, clock, device_token
+):
+    body = {"email": admin_user.email, "password": PASSWORD, "device_token": device_token}
+    assert api_client.post(LOGIN, body, format="json").status_code == 200
+    spend_the_account_cap(api_client, admin_user.email)
+    assert_refused(api_client.post(LOGIN, body, format="json", REMOTE_ADDR="10.4.6.6"))
 
 
 @pytest.mark.django_db
@@ -151,24 +232,40 @@ def test_admin_and_api_logins_count_failures_together(client, api_client, admin_
 
 
 @pytest.mark.django_db
-def test_an_address_known_from_the_admin_login_is_known_to_the_api(
-    client, api_client, admin_user, clock
-):
+def test_an_admin_login_makes_the_browser_a_trusted_device(client, api_client, admin_user, clock):
     assert admin_attempt(client, admin_user.email, PASSWORD, address="10.2.0.1").status_code == 302
+    cookie = client.cookies["admin_device"]
+    assert (cookie["path"], cookie["samesite"], cookie["httponly"]) == ("/admin/", "Lax", True)
+    assert cookie["max-age"] == int(TRUSTED_FOR.total_seconds())
+    client.post("/admin/logout/")
+    stranger = Client()
     for number in range(RATE):
-        admin_attempt(client, admin_user.email, address=f"10.2.1.{number}")
-    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.2.2.2"))
-    assert attempt(api_client, admin_user.email, PASSWORD, address="10.2.0.1").status_code == 200
+        admin_attempt(stranger, admin_user.email, address=f"10.2.1.{number}")
+
+    refused = admin_attempt(stranger, admin_user.email, PASSWORD, address="10.2.2.2")
+    assert (refused.status_code, refused["Retry-After"]) == (429, "45")
+    assert "admin_device" not in refused.cookies
+    # The owner's browser, from a new address, gets in; so does the API with that device's token.
+    assert admin_attempt(client, admin_user.email, PASSWORD, address="10.2.2.3").status_code == 302
+    api = attempt(api_client, admin_user.email, PASSWORD, "10.2.2.4", cookie.value)
+    assert api.status_code == 200
 
 
 @pytest.mark.django_db
-def test_admin_login_of_a_non_staff_user_counts_as_a_failure(
+def test_a_failed_admin_login_sets_no_device_cookie(client, admin_user, regular_user, clock):
+    assert admin_attempt(client, admin_user.email).status_code == 200
+    assert admin_attempt(client, regular_user.email, PASSWORD).status_code == 200
+    assert "admin_device" not in client.cookies
+
+
+@pytest.mark.django_db
+def test_the_right_password_of_a_non_staff_user_at_the_admin_is_no_failure(
     client, api_client, regular_user, clock
 ):
     for number in range(RATE):
         page = admin_attempt(client, regular_user.email, PASSWORD, address=f"10.3.0.{number}")
         assert page.status_code == 200
-    assert admin_attempt(client, regular_user.email, PASSWORD, "10.3.1.1").status_code == 429
+    assert attempt(api_client, regular_user.email, PASSWORD, address="10.3.1.1").status_code == 200
 
 
 def change_password(client, old_password, address):
@@ -210,16 +307,37 @@ def test_admin_password_change_checks_the_old_password_under_the_same_policy(
 def test_only_a_wrong_current_password_counts_as_a_failed_password(
     api_client, admin_user, clock, body, counted
 ):
-    # One address, several sessions' worth of password changes: below its own limits, they
-    # only touch the account's cap of failed passwords if a password was checked and wrong.
+    # Password changes in one session, from many addresses: they only touch the account's cap
+    # of failed passwords if a password was checked and wrong (after the session's own R: the
+    # session is the trusted device of this door).
     token = login_pair(admin_user).access.value
-    for number in range(RATE):
+    for number in range(RATE * 2):
         response = bearer_client(token).post(
             "/api/auth/password/", body, format="json", REMOTE_ADDR=f"10.7.0.{number}"
         )
         assert response.status_code == 400
     login = attempt(api_client, admin_user.email, PASSWORD, address="10.7.9.9")
     assert login.status_code == (429 if counted else 200)
+
+
+@pytest.mark.django_db
+def test_strangers_failures_do_not_stop_a_session_changing_its_password(
+    api_client, admin_user, clock
+):
+    token = login_pair(admin_user).access.value
+    spend_the_account_cap(api_client, admin_user.email)
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.8.8.8"))
+    body = {"current_password": PASSWORD, "new_password": "a new and long enough passphrase 42"}
+    done = bearer_client(token).post("/api/auth/password/", body, format="json")
+    assert done.status_code == 204
+
+
+@pytest.mark.django_db
+def test_the_admin_browser_changes_its_password_despite_strangers(client, admin_user, clock):
+    assert admin_attempt(client, admin_user.email, PASSWORD).status_code == 302
+    spend_the_account_cap(APIClient(), admin_user.email)
+    done = change_password(client, PASSWORD, address="10.6.0.1")
+    assert (done.status_code, done["Location"]) == (302, "/admin/password_change/done/")
 
 
 @pytest.mark.django_db
@@ -276,7 +394,7 @@ def test_failures_in_another_process_count_here_through_redis(
 ):
     # Both processes use day-long windows on the real clock: the other one's is not frozen.
     login_rate(settings, "5/day")
-    assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.1").status_code == 200
+    device_token = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
     env = {
         **shared_redis_cache,
         "LOGIN_THROTTLE_RATE": "5/day",
@@ -293,7 +411,8 @@ def test_failures_in_another_process_count_here_through_redis(
     blocked = attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.4")
     assert blocked.status_code == 429
     assert int(blocked["Retry-After"]) > 0
-    assert attempt(api_client, admin_user.email, PASSWORD, address="10.0.4.1").status_code == 200
+    trusted = attempt(api_client, admin_user.email, PASSWORD, device_token=device_token)
+    assert trusted.status_code == 200
 
 
 @pytest.mark.django_db
@@ -369,27 +488,30 @@ def test_the_policy_keeps_in_the_cache_only_hashed_keys_that_expire(
     api_client, admin_user, clock, redis_keys
 ):
     # docs/explanation/login-policy.md: what the policy leaves in Redis, and for how long.
-    assert attempt(api_client, admin_user.email, PASSWORD, address="10.7.0.1").status_code == 200
+    login = attempt(api_client, admin_user.email, PASSWORD, address="10.7.0.1")
+    assert login.status_code == 200
+    device_token = login.json()["device_token"]
     assert attempt(api_client, admin_user.email, address="10.7.0.2").status_code == 401
     assert attempt(api_client, "nobody@example.com", address="10.7.0.2").status_code == 401
+    assert attempt(api_client, admin_user.email, "no", "10.7.0.1", device_token).status_code == 401
 
     keys = redis_keys()
     kinds = {}
     for name, ttl in keys.items():
-        assert re.fullmatch(r"login-policy:(address|pair|failures|known):[0-9a-f]{64}", name)
+        assert re.fullmatch(r"login-policy:(address|pair|failures|device):[0-9a-f]{64}", name)
         kinds.setdefault(name.split(":")[1], []).append(ttl)
-    # Two addresses; three (email, address) pairs; failures of two accounts; one known address.
+    # Two addresses; three (email, address) pairs; failures of two accounts and of one device.
+    # A successful login leaves nothing but its attempt's counters.
     assert {kind: len(ttls) for kind, ttls in kinds.items()} == {
         "address": 2,
         "pair": 3,
         "failures": 2,
-        "known": 1,
+        "device": 1,
     }
-    # Counters end with the window (45 s left of the minute); the known mark after 30 days.
-    # Redis counts these down in real time: the bounds leave a slow machine a minute.
-    window = [ttl for kind in ("address", "pair", "failures") for ttl in kinds[kind]]
-    assert all(0 < ttl <= 45 for ttl in window), window
-    assert 0 <= KNOWN_FOR.total_seconds() - kinds["known"][0] <= 60
+    # Counters end with the window (45 s left of the minute). Redis counts these down in real
+    # time: the bound leaves a slow machine the rest of the window.
+    ttls = [ttl for values in kinds.values() for ttl in values]
+    assert all(0 < ttl <= 45 for ttl in ttls), ttls
 
 
 def _spend_the_address_limit(client, admin_user):

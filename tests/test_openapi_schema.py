@@ -99,6 +99,7 @@ def test_session_operations_are_documented(schema):
         "expires_in",
         "refresh_token",
         "refresh_expires_in",
+        "device_token",
     }
     listing = paths["/api/auth/sessions/"]["get"]["responses"]["200"]["content"]
     item = listing["application/json"]["schema"]["items"]["$ref"].rsplit("/", 1)[1]

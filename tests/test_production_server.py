@@ -233,6 +233,7 @@ def test_20_concurrent_refreshes_of_one_token_make_exactly_one_new_pair(producti
         "expires_in",
         "refresh_token",
         "refresh_expires_in",
+        "device_token",
     }
     for status, body in results:
         if status == 401:

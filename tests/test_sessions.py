@@ -25,7 +25,14 @@ ME = "/api/auth/me/"
 SESSIONS = "/api/auth/sessions/"
 PASSWORD_CHANGE = "/api/auth/password/"
 NEW_PASSWORD = "a-Different-passphrase-42"
-PAIR_KEYS = {"access_token", "token_type", "expires_in", "refresh_token", "refresh_expires_in"}
+PAIR_KEYS = {
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "refresh_expires_in",
+    "device_token",
+}
 # No session has this id (parameters are fixed at collection, the same in every process).
 UNKNOWN_SESSION = uuid.UUID("4b0f5c3e-8f6a-4e1d-9c2b-7a6e5d4c3b2a")
 
