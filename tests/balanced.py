@@ -1,5 +1,6 @@
 """Two app servers behind a real HAProxy (deploy/haproxy.cfg, with a test's own ports), sharing
-one throwaway PostgreSQL database and a Redis of their own: what the multi-server tests run on."""
+one throwaway PostgreSQL database and a Redis of their own: what the multi-server tests and
+``make soak`` run on."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.helpers import (
     subprocess_env,
     throwaway_postgres_database,
 )
-from tests.servers import HAPROXY, RedisServer, TcpProxy, free_port, gunicorn, haproxy
+from tests.servers import HAPROXY, GunicornServer, RedisServer, TcpProxy, free_port, haproxy
 
 ADMIN_EMAIL = "balanced@example.com"
 SAMPLE_CONFIG = PROJECT_DIR / "deploy" / "haproxy.cfg"
@@ -57,22 +58,32 @@ class System:
     logs: Path
     workers: int
     threads: int
-    servers: dict[str, ExitStack] = field(default_factory=dict)
+    redis: RedisServer
+    # TCP proxies between HAProxy and the servers named in ``balanced_system(proxied=…)``.
+    proxies: dict[str, TcpProxy] = field(default_factory=dict)
+    servers: dict[str, GunicornServer] = field(default_factory=dict)
 
-    def start(self, name: str, signing_keys: str) -> None:
-        stack = ExitStack()
-        env = subprocess_env({**self.app_env, "JWT_SIGNING_KEYS": signing_keys})
+    def start(self, name: str, signing_keys: str | None = None) -> None:
+        env = {**self.app_env, "JWT_SIGNING_KEYS": signing_keys or self.app_env["JWT_SIGNING_KEYS"]}
         log = self.logs / f"{name}-{len(list(self.logs.glob(f'{name}-*')))}.log"
-        stack.enter_context(
-            gunicorn(
-                env=env, log=log, workers=self.workers, threads=self.threads, port=self.ports[name]
-            )
+        server = GunicornServer(
+            subprocess_env(env),
+            log,
+            workers=self.workers,
+            threads=self.threads,
+            port=self.ports[name],
         )
-        self.servers[name] = stack
+        self.servers[name] = server.__enter__()
 
     def stop(self, name: str) -> None:
         """SIGTERM: gunicorn stops accepting, finishes the requests it holds, and exits."""
-        self.servers.pop(name).close()
+        self.servers.pop(name).__exit__(None, None, None)
+
+    def worker_pids(self, name: str) -> list[int]:
+        """The process ids of the worker processes of gunicorn ``name`` (its master's children)."""
+        master = self.servers[name].process.pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return [int(pid) for pid in children]
 
     def balancer_states(self) -> dict[str, str]:
         with urllib.request.urlopen(f"{self.stats};csv", timeout=5) as response:
@@ -108,16 +119,22 @@ def balanced_system(
     signing_keys: str,
     env: dict[str, str] | None = None,
     listener_proxy: TcpProxy | None = None,
+    database_proxy: TcpProxy | None = None,
+    proxied: tuple[str, ...] = (),
 ) -> Iterator[System]:
     """Two gunicorn instances (``workers`` processes of ``threads`` threads each) behind HAProxy
     (deploy/haproxy.cfg with this run's ports), on a throwaway PostgreSQL database and a Redis of
-    their own, with the admin ``ADMIN_EMAIL``; at the end, no traceback in their logs. With a
-    ``listener_proxy`` (a TcpProxy to PostgreSQL), their revocation listeners connect through it
-    and every other query goes straight to the database."""
+    their own, with the admin ``ADMIN_EMAIL``; at the end, no traceback in their logs.
+
+    With a ``listener_proxy`` (a TcpProxy to PostgreSQL), their revocation listeners connect
+    through it and every other query goes straight to the database; with a ``database_proxy``,
+    every connection of theirs goes through it. HAProxy reaches the servers named in ``proxied``
+    through a TcpProxy of their own (``System.proxies``), to cut."""
     require_program(HAPROXY)
     with ExitStack() as stack:
         database_url = stack.enter_context(throwaway_postgres_database("movies_balanced"))
-        redis_url = stack.enter_context(RedisServer(folder)).url
+        redis = stack.enter_context(RedisServer(folder))
+        redis_url = redis.url
         app_env = {
             **PRODUCTION_ENV,
             "DJANGO_STATIC_ROOT": str(folder / "static"),
@@ -132,10 +149,14 @@ def balanced_system(
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
             **(env or {}),
         }
-        if listener_proxy is not None:
-            app_env["JWT_REVOCATION_LISTEN_URL"] = database_url.replace(
-                "127.0.0.1:5432", f"127.0.0.1:{listener_proxy.port}"
-            )
+        for proxy, variable in (
+            (listener_proxy, "JWT_REVOCATION_LISTEN_URL"),
+            (database_proxy, "DATABASE_URL"),
+        ):
+            if proxy is not None:
+                app_env[variable] = database_url.replace(
+                    "127.0.0.1:5432", f"127.0.0.1:{proxy.port}"
+                )
         # One interpreter for the three commands: each start-up costs seconds on a busy machine.
         setup = (
             "from django.core.management import call_command; "
@@ -146,13 +167,17 @@ def balanced_system(
         run_manage("shell", "-c", setup, env=app_env, check=True)
 
         ports = {"app1": free_port(), "app2": free_port()}
+        proxies = {
+            name: stack.enter_context(TcpProxy(("127.0.0.1", ports[name]))) for name in proxied
+        }
+        seen = {name: proxies[name].port if name in proxies else ports[name] for name in ports}
         front, stats = free_port(), free_port()
         config = (
             SAMPLE_CONFIG.read_text()
             .replace("127.0.0.1:8080", f"127.0.0.1:{front}")
             .replace("127.0.0.1:8404", f"127.0.0.1:{stats}")
-            .replace("127.0.0.1:8001", f"127.0.0.1:{ports['app1']}")
-            .replace("127.0.0.1:8002", f"127.0.0.1:{ports['app2']}")
+            .replace("127.0.0.1:8001", f"127.0.0.1:{seen['app1']}")
+            .replace("127.0.0.1:8002", f"127.0.0.1:{seen['app2']}")
         )
         (folder / "haproxy.cfg").write_text(config)
         (folder / "logs").mkdir()
@@ -164,6 +189,8 @@ def balanced_system(
             logs=folder / "logs",
             workers=workers,
             threads=threads,
+            redis=redis,
+            proxies=proxies,
         )
         starts = [
             threading.Thread(target=system.start, args=(name, signing_keys)) for name in ports

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from urllib.parse import quote
 
 import jwt
 import pytest
@@ -103,3 +104,36 @@ def test_two_instances_behind_haproxy_behave_as_one_system(system):
     per_window.pop(None, None)
     assert max(per_window.values(), default=0) <= LOGIN_RATE, attempts
     assert {served_by for _, served_by, _ in attempts} == {"app1", "app2"}
+
+
+def _first_request_through(system, proxy, method, path, bodies, token):
+    """Send requests one at a time until one reaches app1's link, which closes it unanswered
+    (as a worker killed mid-request does); returns that request's answer and body."""
+    proxy.cut_on(f"{method} {path}".encode())
+    for body in bodies:
+        answer = call(f"{system.balancer}{path}", method, body, token=token)
+        if proxy.trigger is None:
+            return answer, body
+    raise AssertionError("no request went to app1")
+
+
+def test_the_balancer_replays_a_read_on_the_other_server_never_a_write(tmp_path):
+    with balanced_system(
+        tmp_path, workers=1, threads=2, signing_keys=OLD_KEY, proxied=("app1",)
+    ) as system:
+        proxy, token = system.proxies["app1"], system.login()
+        films = ({"title": f"Sent once {n}", "year": 2001, "rating": 5.0} for n in range(10))
+        (status, _, body), film = _first_request_through(
+            system, proxy, "POST", "/api/movies/", films, token
+        )
+        # The server may have acted on it: the client is told, and decides (Idempotency-Key).
+        assert (status, body["code"]) == (502, "service_unavailable")
+        found = call(f"{system.balancer}/api/movies/?search={quote(film['title'])}", token=token)
+        assert found[2]["count"] == 0  # app1 never got it; app2 was not sent it
+
+        proxy.restore()
+        system.wait_until_in_rotation("app1", "app2")
+        (status, served_by, _), _ = _first_request_through(
+            system, proxy, "GET", "/api/movies/", [None] * 10, token
+        )
+        assert (status, served_by) == (200, "app2")
