@@ -7,7 +7,7 @@ RUNTIME := $(VENV)/.installed-runtime
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check lint schema serve bench bench-auth mutate clean
+.PHONY: run test check lint schema serve bench bench-auth soak mutate clean
 
 # Production server: debug off, configuration from the environment only (docs/how-to/deploy-and-scale.md).
 WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
@@ -76,6 +76,13 @@ bench: bench-auth
 bench-auth: $(INSTALLED)
 	command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python bench/auth.py
+
+# The chaos soak (bench/soak.py): two servers behind HAProxy under a mixed load while workers are
+# killed, Redis restarts, the database link is cut and hangs, and a server restarts. CI runs 60 s.
+SOAK_SECONDS ?= 300
+soak: $(INSTALLED)
+	command -v haproxy >/dev/null || { apt-get update -q && apt-get install -y -q haproxy; }
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS)
 
 # Mutation testing of the auth code (tests/MUTATION.md): not part of `test` or CI. From scratch
 # every time; `mutmut run` sometimes stops early with exit 0, so it resumes until no mutant is left

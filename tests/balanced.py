@@ -59,6 +59,7 @@ class System:
     workers: int
     threads: int
     redis: RedisServer
+    database_url: str  # straight to the database, never through a proxy
     # TCP proxies between HAProxy and the servers named in ``balanced_system(proxied=…)``.
     proxies: dict[str, TcpProxy] = field(default_factory=dict)
     servers: dict[str, GunicornServer] = field(default_factory=dict)
@@ -190,6 +191,7 @@ def balanced_system(
             workers=workers,
             threads=threads,
             redis=redis,
+            database_url=database_url,
             proxies=proxies,
         )
         starts = [

@@ -3,7 +3,7 @@ import socket
 import time
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 
 @pytest.mark.django_db
@@ -52,3 +52,25 @@ def test_the_watchdog_ends_a_wait_past_its_bound_and_no_other():
 def test_postgresql_goes_through_the_bounded_backend():
     if connection.vendor == "postgresql":
         assert connection.settings_dict["ENGINE"] == "common.postgresql"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_connection_the_server_dropped_is_an_operational_error_then_closed_quietly():
+    # A connection of its own, ended by the server (a restart, a proxy that drops it).
+    other = connection.copy()
+    try:
+        other.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [other.connection.info.backend_pid])
+        for _ in range(2):  # Django's error (a 503 for a view), not the driver's, every time
+            with pytest.raises(OperationalError), other.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        # What Django runs as each request starts and ends: it must close it, and raise nothing.
+        other.close_if_unusable_or_obsolete()
+        assert other.connection is None
+        with other.cursor() as cursor:  # and the next request gets a new connection
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+    finally:
+        other.close()

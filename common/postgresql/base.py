@@ -14,6 +14,7 @@ import os
 import threading
 import time
 
+import psycopg
 from django.conf import settings
 from django.db.backends.postgresql import base
 
@@ -68,11 +69,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.execute_wrappers.append(self._bounded_execute)
 
     def _bounded_execute(self, execute, sql, params, many, context):
-        with WATCHDOG.bound(settings.DATABASE_WAIT["statement"], self.connection.fileno()):
+        with self.wrap_database_errors:  # a lost connection has no socket: Django's error
+            fileno = self.connection.fileno()
+        with WATCHDOG.bound(settings.DATABASE_WAIT["statement"], fileno):
             return execute(sql, params, many, context)
 
     def is_usable(self) -> bool:
         if self.connection is None:
             return super().is_usable()
-        with WATCHDOG.bound(settings.DATABASE_WAIT["health_check"], self.connection.fileno()):
+        try:
+            fileno = self.connection.fileno()
+        except psycopg.Error:  # lost (the server or a proxy dropped it, or the watchdog)
+            return False
+        with WATCHDOG.bound(settings.DATABASE_WAIT["health_check"], fileno):
             return super().is_usable()
