@@ -17,15 +17,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = ("iss", "aud", "sub", "email", "iat", "exp", "jti", "sid")
 CREDENTIALS = ("password", "email", "is_staff", "is_active")
-KEY_KINDS = ("address", "pair", "failures", "known")
+KEY_KINDS = ("address", "pair", "failures", "device")
 
 
 def mutants() -> list[tuple[str, str, str]]:
     """(file, the constant as written, its mutant)."""
     claims = f"REQUIRED_CLAIMS = {_source(CLAIMS)}"
     credentials = f"CREDENTIAL_FIELDS = {_source(CREDENTIALS)}"
-    kinds = "ADDRESS, PAIR, FAILURES, KNOWN = " + ", ".join(f'"{kind}"' for kind in KEY_KINDS)
-    known = "KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600"
+    kinds = "ADDRESS, PAIR, FAILURES, DEVICE = " + ", ".join(f'"{kind}"' for kind in KEY_KINDS)
+    trusted = "DEVICE_TOKEN_SECONDS = 30 * 24 * 3600"
     return [
         ("accounts/tokens.py", "MAX_TOKEN_LENGTH = 4096", "MAX_TOKEN_LENGTH = 4095"),
         ("accounts/tokens.py", "MAX_TOKEN_LENGTH = 4096", "MAX_TOKEN_LENGTH = 4097"),
@@ -44,8 +44,8 @@ def mutants() -> list[tuple[str, str, str]]:
         ("accounts/authentication.py", 'realm = "api"', 'realm = "API"'),
         ("accounts/login_policy.py", "ADDRESS_FACTOR = 4", "ADDRESS_FACTOR = 3"),
         ("accounts/login_policy.py", "ADDRESS_FACTOR = 4", "ADDRESS_FACTOR = 5"),
-        ("accounts/login_policy.py", known, f"{known} + 1"),
-        ("accounts/login_policy.py", known, f"{known} - 1"),
+        ("accounts/login_policy.py", trusted, f"{trusted} + 1"),
+        ("accounts/login_policy.py", trusted, f"{trusted} - 1"),
         ("accounts/login_policy.py", 'f"login-policy:{kind}', 'f"login:{kind}'),
         *(
             ("accounts/login_policy.py", kinds, kinds.replace(f'"{kind}"', f'"{kind}s"'))
