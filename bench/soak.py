@@ -19,7 +19,7 @@ connections open (a header line a second), and, on a schedule spread over the ru
 At the end, from the database itself: every create the API acknowledged (201) is there exactly
 once, every create never acknowledged at most once, and each movie's rating is the last update
 acknowledged or one sent after it and never answered. Every answer must be JSON (or empty: 204,
-304), and no answer may be a 500 or a 5xx that is not JSON. Prints the answers per operation and
+304), no answer may be a 500 or a 5xx that is not JSON, and every 503 has a Retry-After. Prints the answers per operation and
 status, the latency percentiles per operation (slow clients included), and the verdict; exits 1 if
 any rule was broken.
 """
@@ -99,6 +99,8 @@ class Tally:
                 self.broken.append(f"{operation}: {answer.status} that is not JSON")
             elif answer.status == 0 and not answer.cut_short:
                 self.broken.append(f"{operation}: no HTTP answer ({answer.body})")
+            elif answer.status == 503 and not answer.headers.get("Retry-After"):
+                self.broken.append(f"{operation}: 503 without Retry-After")
             elif answer.status in (400, 404):  # the clients send only valid requests
                 self.broken.append(f"{operation}: {answer.status} {answer.body}")
 
