@@ -19,9 +19,9 @@ connections open (a header line a second), and, on a schedule spread over the ru
 At the end, from the database itself: every create the API acknowledged (201) is there exactly
 once, every create never acknowledged at most once, and each movie's rating is the last update
 acknowledged or one sent after it and never answered. Every answer must be JSON (or empty: 204,
-304), no answer may be a 500 or a 5xx that is not JSON, and every 503 has a Retry-After. Prints the answers per operation and
-status, the latency percentiles per operation (slow clients included), and the verdict; exits 1 if
-any rule was broken.
+304), no answer may be a 500 or a 5xx that is not JSON, and every 503 has a Retry-After. Prints
+the answers per operation and status, the latency percentiles per operation, and the verdict;
+exits 1 if any rule was broken.
 """
 
 from __future__ import annotations
