@@ -329,6 +329,7 @@ def test_the_readme_client_example_logs_in_lists_movies_and_refreshes_an_expired
         expires_in=0,
         refresh_token=old.refresh.value,
         refresh_expires_in=0,
+        device_token="",
     )
     movies, token = result["best_rated"](expired)
     assert [movie.title for movie in movies.results] == ["Alien", "Heat"]

@@ -46,6 +46,7 @@ const start: Token =
         expires_in: 0,
         refresh_token: given,
         refresh_expires_in: 0,
+        device_token: "",
       };
 const { titles, token } = await bestRated(start);
 console.log(JSON.stringify({ titles, renewed: token.refresh_token !== start.refresh_token }));
