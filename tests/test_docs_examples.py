@@ -16,7 +16,8 @@ documentation's examples"):
 
 Output and text blocks (``text``, ``json``, ``http``, ``mermaid``, no info string) need no mark.
 The two tutorials carry no marks: their blocks build on each other, so each tutorial runs in one
-shell, as a reader would, but for its last block (key rotation needs a restarted server).
+shell, as a reader would, but for its last block (key rotation needs a restarted server). Each
+step's ``text`` block, its expected output, shows the statuses the step prints after ``->``.
 
 The server is `manage.py runserver --noreload` on a free port, with its own SQLite database,
 sample catalog and development admin in a temporary folder (never the working tree).
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import socket
 import sqlite3
 import subprocess
@@ -62,6 +64,19 @@ STATUS = re.compile(r"-> (\d{3})$", re.MULTILINE)
 # The catalog walk: me, the list, created, read, changed, found, the duplicate, deleted, gone,
 # logged out, revoked.
 WALK_STATUSES = ["200", "200", "201", "200", "200", "200", "400", "204", "404", "204", "401"]
+# The tutorials: the health check; the catalog and me; no token, a malformed token, a forged one;
+# a user who is no admin: the catalog, me; the spent refresh token; logged out, its access token,
+# its refresh token; the password changed, the other session, this one.
+TUTORIAL_STATUSES = [
+    *("200", "200", "200"),
+    *("401", "401", "401"),
+    *("403", "200"),
+    "401",
+    *("204", "401", "401"),
+    *("204", "401", "200"),
+]
+# Where a tutorial has the reader paste the password `make run` printed.
+PASSWORD_LINE = re.compile(r"^export ADMIN_PASSWORD='[^']*'$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -349,22 +364,35 @@ def test_no_password_stops_the_walk_before_any_request(server, tmp_path):
 @pytest.mark.parametrize("tutorial", TUTORIALS, ids=lambda path: path.name)
 def test_the_tutorial_runs_in_one_shell(server, tutorial, tmp_path):
     blocks = code_blocks(tutorial)
-    assert [block.info for block in blocks] == ["sh"] * 5
+    assert {block.info for block in blocks} == {"sh", "text"}
     assert all(block.mark is None for block in blocks)
     # Not run: the key rotation needs a server restarted with a rotated JWT_SIGNING_KEYS.
-    *steps, rotation = blocks
+    *steps, rotation = [block for block in blocks if block.info == "sh"]
     assert "JWT_SIGNING_KEYS" in rotation.code
+    # Every step is followed by its expected output.
+    outputs = [blocks[blocks.index(step) + 1] for step in steps]
+    assert all(output.info == "text" for output in outputs)
+    shown = [status for output in outputs for status in STATUS.findall(output.code)]
+    assert shown == TUTORIAL_STATUSES
+
     script = "set -e\n" + "".join(block.code for block in steps)
     assert DOCUMENTED_API in script
+    # The reader pastes the password make run printed, as the reader at this server would.
+    assert len(PASSWORD_LINE.findall(script)) == 1
+    script = PASSWORD_LINE.sub(f"export ADMIN_PASSWORD={shlex.quote(server.password)}", script)
     result = run_bash(script.replace(DOCUMENTED_API, server.url), server, tmp_path)
 
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     assert result.stderr == ""
     output = result.stdout
-    header, payload = (json.loads(part) for part in re.findall(r"^\{.*?^\}", output, re.M | re.S))
+    # The token's header and payload, printed as indented JSON: the only lines that are "{".
+    header, payload = (json.loads(part) for part in re.findall(r"^\{$.*?^\}$", output, re.M | re.S))
     assert header == {"alg": "HS256", "typ": "JWT", "kid": "dev"}
     assert set(payload) == {"iss", "aud", "sub", "email", "iat", "exp", "jti", "sid"}
-    assert re.search(r"^HTTP/1\.1 401", output, re.M)
+    assert payload["exp"] - payload["iat"] == 900
+    assert re.search(r'^WWW-Authenticate: Bearer realm="api"\r?$', output, re.M)
     assert 'error="invalid_token", error_description="The token is malformed."' in output
-    # The page of movies, the logout, and the token refused after it.
-    assert STATUS.findall(output) == ["200", "204", "401"]
+    for code in ("not_authenticated", "token_invalid", "not_admin", "refresh_invalid"):
+        assert f'"code":"{code}"' in output, code
+    assert output.count('"code":"token_revoked"') == 2  # after the logout and the password change
+    assert STATUS.findall(output) == TUTORIAL_STATUSES
