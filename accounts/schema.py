@@ -1,5 +1,6 @@
 """OpenAPI description of our authentication class, for drf-spectacular and Swagger UI."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -14,5 +15,5 @@ class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
-            "description": "The access_token from POST /api/auth/login/.",
+            "description": str(_("The access_token from POST /api/auth/login/.")),
         }

@@ -32,6 +32,7 @@ from accounts.serializers import (
     TokenSerializer,
 )
 from accounts.services import (
+    REFRESH_INVALID,
     CurrentPasswordChanged,
     LoginConflict,
     RefreshRefused,
@@ -55,6 +56,8 @@ from common.openapi import (
 )
 from common.ratelimit import RateLimitHeadersMixin
 
+# DRF's message for a missing field, as the examples show it.
+REQUIRED = _("This field is required.")
 # Token responses must not be kept by any cache (RFC 6749 §5.1).
 NO_STORE = {"Cache-Control": "no-store"}
 _UUID = re.compile(
@@ -63,6 +66,7 @@ _UUID = re.compile(
 
 TOKEN_PAIR_EXAMPLE = OpenApiExample(
     "Token pair",
+    summary=_("Token pair"),
     value={
         "access_token": "eyJhbGciOi…",
         "token_type": "Bearer",
@@ -122,21 +126,21 @@ class LoginView(PublicTokenView):
 
     @extend_schema(
         operation_id="auth_login",
-        summary="Log in",
+        summary=_("Log in"),
         auth=[],  # public: no padlock in Swagger UI
-        description=(
-            "Starts a session. Any active user gets tokens; only admins (staff) may use the API "
-            "with them. In this page, a successful login also authorizes the page. Attempts are "
-            "limited (429, see the RateLimit headers), a rule no schema can state."
+        description=_(
+            "Starts a session. Any active user gets tokens; only admins (staff) may use the "
+            "catalog with them. In this page, a successful login also authorizes the page. "
+            "Attempts are limited (429, see the RateLimit headers), a rule no schema can state."
         ),
         request=LoginSerializer,
         responses={
             200: TokenSerializer,
-            400: field_errors("The body is malformed.", {"email": ["This field is required."]}),
-            401: OpenApiResponse(ErrorSerializer, description="Wrong email or password."),
+            400: field_errors(_("The body is malformed."), {"email": [REQUIRED]}),
+            401: OpenApiResponse(ErrorSerializer, description=_("Wrong email or password.")),
             409: OpenApiResponse(
                 ErrorSerializer,
-                description="The account changed while the password was checked: try again.",
+                description=_("The account changed while the password was checked: try again."),
             ),
             429: THROTTLED,
             503: SERVICE_UNAVAILABLE,
@@ -144,6 +148,7 @@ class LoginView(PublicTokenView):
         examples=[
             OpenApiExample(
                 "Credentials",
+                summary=_("Credentials"),
                 value={"email": "admin@example.com", "password": "your password"},
                 request_only=True,
             ),
@@ -178,9 +183,9 @@ class RefreshView(PublicTokenView):
 
     @extend_schema(
         operation_id="auth_refresh",
-        summary="Refresh",
+        summary=_("Refresh"),
         auth=[],
-        description=(
+        description=_(
             "Consumes the refresh token and returns a new access token and refresh token for the "
             "same session. A consumed refresh token presented again after a few seconds ends the "
             "session (it was stolen, or copied). In this page, a refresh also authorizes the page."
@@ -188,17 +193,16 @@ class RefreshView(PublicTokenView):
         request=RefreshSerializer,
         responses={
             200: TokenSerializer,
-            400: field_errors(
-                "The body is malformed.", {"refresh_token": ["This field is required."]}
-            ),
+            400: field_errors(_("The body is malformed."), {"refresh_token": [REQUIRED]}),
             401: OpenApiResponse(
                 ErrorSerializer,
-                description="Unknown, consumed or expired refresh token, or an ended session.",
+                description=_("Unknown, consumed or expired refresh token, or an ended session."),
                 examples=[
                     OpenApiExample(
                         "Consumed",
+                        summary=_("Consumed"),
                         value={
-                            "detail": "The refresh token is not valid; log in again.",
+                            "detail": REFRESH_INVALID,
                             "code": "refresh_invalid",
                         },
                     )
@@ -209,7 +213,10 @@ class RefreshView(PublicTokenView):
         },
         examples=[
             OpenApiExample(
-                "Refresh token", value={"refresh_token": "3f0c…e1.Qm9yZWQ…"}, request_only=True
+                "Refresh token",
+                summary=_("Refresh token"),
+                value={"refresh_token": "3f0c…e1.Qm9yZWQ…"},
+                request_only=True,
             ),
             TOKEN_PAIR_EXAMPLE,
         ],
@@ -229,13 +236,13 @@ class LogoutView(AccountView):
 
     @extend_schema(
         operation_id="auth_logout",
-        summary="Log out",
-        description=(
+        summary=_("Log out"),
+        description=_(
             "Ends this session: its access and refresh tokens stop working at once. "
             "Other sessions (other devices) go on."
         ),
         request=None,
-        responses={204: OpenApiResponse(description="Logged out."), 401: UNAUTHORIZED},
+        responses={204: OpenApiResponse(description=_("Logged out.")), 401: UNAUTHORIZED},
     )
     def post(self, request):
         session_end(session_id=request.auth.session_id, reason=EndReason.LOGOUT)
@@ -243,14 +250,17 @@ class LogoutView(AccountView):
 
 
 class LogoutAllView(AccountView):
-    """End every session of the calling admin."""
+    """End every session of the calling user."""
 
     @extend_schema(
         operation_id="auth_logout_all",
-        summary="Log out everywhere",
-        description="Every session of this admin ends, this one included.",
+        summary=_("Log out everywhere"),
+        description=_("Every session of this user ends, this one included."),
         request=None,
-        responses={204: OpenApiResponse(description="Logged out everywhere."), 401: UNAUTHORIZED},
+        responses={
+            204: OpenApiResponse(description=_("Logged out everywhere.")),
+            401: UNAUTHORIZED,
+        },
     )
     def post(self, request):
         user_sessions_end(user=request.user, reason=EndReason.LOGOUT_ALL)
@@ -258,16 +268,19 @@ class LogoutAllView(AccountView):
 
 
 class SessionListView(AccountView):
-    """The calling admin's live sessions."""
+    """The calling user's live sessions."""
 
     @extend_schema(
         operation_id="sessions_list",
-        summary="List my sessions",
-        description="Sessions neither ended nor expired, newest first; `current` marks this one.",
+        summary=_("List my sessions"),
+        description=_(
+            "Sessions neither ended nor expired, newest first; `current` marks this one."
+        ),
         responses={200: SessionSerializer(many=True), 401: UNAUTHORIZED},
         examples=[
             OpenApiExample(
                 "This device",
+                summary=_("This device"),
                 # drf-spectacular shows it as one item of the list.
                 value={
                     "id": "3f0c8a4e-1b2d-4c5e-9f60-7a8b9c0d1e2f",
@@ -289,17 +302,19 @@ class SessionListView(AccountView):
 
 
 class SessionDetailView(AccountView):
-    """End one of the calling admin's sessions."""
+    """End one of the calling user's sessions."""
 
     @extend_schema(
         operation_id="sessions_destroy",
-        summary="End a session",
-        description="Ends one of your sessions (e.g. a lost phone's): its tokens stop working.",
+        summary=_("End a session"),
+        description=_("Ends one of your sessions (e.g. a lost phone's): its tokens stop working."),
         parameters=[
-            OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Its id.")
+            OpenApiParameter(
+                "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("Its id.")
+            )
         ],
         responses={
-            204: OpenApiResponse(description="The session has ended."),
+            204: OpenApiResponse(description=_("The session has ended.")),
             401: UNAUTHORIZED,
             404: NOT_FOUND,
         },
@@ -318,24 +333,24 @@ class SessionDetailView(AccountView):
 
 
 class PasswordChangeView(RateLimitHeadersMixin, AccountView):
-    """Change the calling admin's password, under the login policy: its current-password check is
+    """Change the calling user's password, under the login policy: its current-password check is
     a password door like the login."""
 
     @extend_schema(
         operation_id="auth_password_change",
-        summary="Change my password",
-        description=(
+        summary=_("Change my password"),
+        description=_(
             "Checks the current password and Django's password rules. On success every other "
-            "session of this admin ends; this one goes on. Rules no schema can state: the "
+            "session of this user ends; this one goes on. Rules no schema can state: the "
             "current password must be right and the new one pass the password validators "
             "(400), and attempts are limited (429, see the RateLimit headers)."
         ),
         request=PasswordChangeSerializer,
         responses={
-            204: OpenApiResponse(description="Password changed; other sessions ended."),
+            204: OpenApiResponse(description=_("Password changed; other sessions ended.")),
             400: field_errors(
-                "Wrong current password, or a new password the rules refuse.",
-                {"new_password": ["This password is too common."]},
+                _("Wrong current password, or a new password the rules refuse."),
+                {"new_password": [_("This password is too common.")]},
             ),
             401: UNAUTHORIZED,
             429: THROTTLED,
@@ -344,6 +359,7 @@ class PasswordChangeView(RateLimitHeadersMixin, AccountView):
         examples=[
             OpenApiExample(
                 "Change",
+                summary=_("Change"),
                 value={"current_password": "old passphrase", "new_password": "a new passphrase"},
                 request_only=True,
             )
@@ -377,11 +393,12 @@ class PasswordChangeView(RateLimitHeadersMixin, AccountView):
 
 
 class MeView(AccountView):
-    """The admin the token belongs to."""
+    """The user the token belongs to."""
 
     @extend_schema(
         operation_id="auth_me",
-        summary="Who am I",
+        summary=_("Who am I"),
+        description=_("The user the token belongs to: id, email, and whether an admin."),
         responses={200: MeSerializer, 401: UNAUTHORIZED},
     )
     def get(self, request):

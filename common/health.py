@@ -5,6 +5,7 @@ import logging
 from django.core.cache import cache
 from django.db import Error as DatabaseError
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -24,8 +25,10 @@ DEPENDENCY_STATES = [OK, UNAVAILABLE]
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         HEALTH_STATES,
-        help_text="ok: every dependency answers; degraded: the cache does not (logins are "
-        "refused, everything else works); unavailable: the database does not.",
+        help_text=_(
+            "ok: every dependency answers; degraded: the cache does not (logins are refused, "
+            "everything else works); unavailable: the database does not."
+        ),
     )
     database = serializers.ChoiceField(DEPENDENCY_STATES)
     cache = serializers.ChoiceField(DEPENDENCY_STATES)
@@ -66,26 +69,37 @@ class HealthView(APIView):
     @extend_schema(
         tags=["health"],
         operation_id="health",
-        summary="Health check",
+        summary=_("Health check"),
+        description=_(
+            "Whether each dependency answers, for load balancers: take an instance out of "
+            "rotation on 503. Plain HTTP is answered too (no redirect to HTTPS)."
+        ),
         auth=[],  # public: no padlock in Swagger UI
         responses={
             200: OpenApiResponse(
                 HealthSerializer,
-                description="The database answers; the cache may not (status degraded).",
+                description=_("The database answers; the cache may not (status degraded)."),
                 examples=[
-                    OpenApiExample("All up", {"status": OK, "database": OK, "cache": OK}),
                     OpenApiExample(
-                        "Cache down", {"status": DEGRADED, "database": OK, "cache": UNAVAILABLE}
+                        "All up",
+                        {"status": OK, "database": OK, "cache": OK},
+                        summary=_("All up"),
+                    ),
+                    OpenApiExample(
+                        "Cache down",
+                        {"status": DEGRADED, "database": OK, "cache": UNAVAILABLE},
+                        summary=_("Cache down"),
                     ),
                 ],
             ),
             503: OpenApiResponse(
                 HealthSerializer,
-                description="The database does not answer.",
+                description=_("The database does not answer."),
                 examples=[
                     OpenApiExample(
                         "Database down",
                         {"status": UNAVAILABLE, "database": UNAVAILABLE, "cache": OK},
+                        summary=_("Database down"),
                     )
                 ],
             ),

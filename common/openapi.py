@@ -1,5 +1,6 @@
 """Error responses shared by the OpenAPI descriptions of every app (DRF's error shapes)."""
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import (
@@ -63,9 +64,14 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
+ERROR_DESCRIPTION = _(
+    "Every error that is not a field error: a message in the request's language, and a code "
+    "that is the same in every language."
+)
+
+
 class ErrorSerializer(serializers.Serializer):
-    """Every error that is not a field error: a message in the request's language, and a code
-    that is the same in every language (docs/reference/errors.md)."""
+    """Every error that is not a field error (``ERROR_DESCRIPTION``)."""
 
     detail = serializers.CharField()
     code = serializers.ChoiceField(choices=ERROR_CODES)
@@ -96,7 +102,11 @@ class ValidationErrorSchema(OpenApiSerializerExtension):
 
 
 def field_errors(description: str, example: dict | None = None) -> OpenApiResponse:
-    examples = [OpenApiExample("Field errors", value=example)] if example else []
+    examples = (
+        [OpenApiExample("Field errors", value=example, summary=_("Field errors"))]
+        if example
+        else []
+    )
     return OpenApiResponse(ValidationErrorSerializer, description=description, examples=examples)
 
 
@@ -331,3 +341,33 @@ def declare_public_operations(result: dict, generator, request, public) -> dict:
         for operation in operations.values():
             operation.setdefault("security", [])
     return result
+
+
+def texts_in_the_schemas_language(result: dict, generator, request, public) -> dict:
+    """Every text of the schema in the language the schema view set (``?lang=``), now: a lazy
+    translation left in it would be rendered after the view, in the request's language.
+
+    A component keeps a description only if it is a translatable text: drf-spectacular takes a
+    serializer's docstring, written for this code's developers, in no language but English.
+    Fields have no title (their name is theirs)."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for component in schemas.values():
+        if not isinstance(component.get("description"), Promise):
+            component.pop("description", None)
+        # drf-spectacular gives a field a title only where its label differs from its name:
+        # in Spanish alone. The schema's shape must not depend on its language.
+        for field in component.get("properties", {}).values():
+            field.pop("title", None)
+    if "Error" in schemas:
+        schemas["Error"]["description"] = ERROR_DESCRIPTION
+    return _forced(result)
+
+
+def _forced(value):
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _forced(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_forced(item) for item in value]
+    return value

@@ -312,21 +312,20 @@ class StrictPageNumberPagination(PageNumberPagination):
             parameter["schema"].update(minimum=1, maximum=MAX_ASCII_INT)
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["maximum"] = self.max_page_size
-                parameter["description"] = (
-                    f"Results per page: default {self.page_size}, at most {self.max_page_size}."
-                )
+                parameter["description"] = _(
+                    "Results per page: default %(default)d, at most %(most)d."
+                ) % {"default": self.page_size, "most": self.max_page_size}
             if parameter["name"] == self.page_query_param:
                 parameter["schema"]["maximum"] = self.count_limit
-                parameter["description"] = (
-                    f"A page number, or 'last'; page numbers reach the first "
-                    f"{self.count_limit} results."
-                )
+                parameter["description"] = _(
+                    "A page number, or 'last'; page numbers reach the first %(limit)d results."
+                ) % {"limit": self.count_limit}
         parameters.append(
             {
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": (
+                "description": _(
                     "Walk the list with keyset cursors instead of page numbers: empty for the "
                     "first page, then the next and previous links. Responses carry no count. "
                     "With a cursor, page is not read."

@@ -1,5 +1,6 @@
 """Who may use an endpoint."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import IsAdminUser
 
 
@@ -8,3 +9,4 @@ class IsAdmin(IsAdminUser):
     ``not_admin``: a valid token whose user is not an admin (403), which no new token fixes."""
 
     code = "not_admin"
+    message = _("Only administrators may do this.")

@@ -268,7 +268,7 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Movie catalog API",
+    "TITLE": _("Movie catalog API"),
     "DESCRIPTION": _(
         "Manage a movie catalog. Log in with POST /api/auth/login/, then send the access_token "
         "as `Authorization: Bearer <token>`; in Swagger UI (/api/docs/), the Authorize button "
@@ -290,6 +290,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # An operation's tag is its path's first segment after /api/: auth, movies.
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # An enum's values are its documentation (codes, states); a list repeating them is noise.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "ENUM_NAME_OVERRIDES": {
         "ErrorCodeEnum": "common.errors.ERROR_CODES",
         "HealthStatusEnum": "common.health.HEALTH_STATES",
@@ -304,6 +306,7 @@ SPECTACULAR_SETTINGS = {
         "common.openapi.forbid_unknown_request_fields",
         "common.openapi.declare_responses_and_headers",
         "common.openapi.declare_public_operations",
+        "common.openapi.texts_in_the_schemas_language",
     ],
     "TAGS": [
         {"name": "auth", "description": _("Log in, refresh, log out, sessions, and who am I.")},

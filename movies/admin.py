@@ -170,15 +170,36 @@ class MovieAdmin(SimpleHistoryAdmin):
         return response
 
 
+class ChangeListFilter(admin.ChoicesFieldListFilter):
+    """simple-history's kind of change (created, changed, deleted), under a translated title."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("change")
+
+
 @admin.register(Movie.history.model)
 class MovieVersionAdmin(admin.ModelAdmin):
     """Every recorded version of every movie, deleted ones included (filter "Deleted"); each
     links to the form that restores it (simple-history's revert, which brings a deleted movie
     back under its old id)."""
 
-    list_display = ("title", "year", "history_type", "history_user", "history_date", "restore")
-    list_filter = ("history_type",)
+    list_display = ("title", "year", "change", "changed_by", "changed_at", "restore")
+    list_filter = (("history_type", ChangeListFilter),)
     search_fields = ("title",)
+
+    # simple-history's own columns are named after its fields, in English only.
+    @admin.display(description=_("change"), ordering="history_type")
+    def change(self, record):
+        return record.get_history_type_display()
+
+    @admin.display(description=_("changed by"), ordering="history_user")
+    def changed_by(self, record):
+        return record.history_user
+
+    @admin.display(description=_("changed at"), ordering="history_date")
+    def changed_at(self, record):
+        return record.history_date
 
     @admin.display(description=_("restore"))
     def restore(self, record):

@@ -3,6 +3,7 @@ from http import HTTPStatus
 from itertools import pairwise
 
 from django.db import transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -49,8 +50,8 @@ MOVIE_EXAMPLE = OpenApiExample(
     request_only=True,
 )
 INVALID_MOVIE = field_errors(
-    "A field is missing or breaks its rule, or the title and year are taken.",
-    {"title": [str(DUPLICATE_TITLE_YEAR)]},
+    _("A field is missing or breaks its rule, or the title and year are taken."),
+    {"title": [DUPLICATE_TITLE_YEAR]},
 )
 WRITE_ERRORS = {400: INVALID_MOVIE, **AUTHENTICATED}
 # The router takes ASCII digits only (common.routers); clients send and get an integer.
@@ -90,24 +91,29 @@ PRECONDITIONS = {
 @extend_schema_view(
     list=extend_schema(
         operation_id="movies_list",
-        summary="List movies",
-        description=(
-            "Filter, search, order and paginate the catalog. Page numbers reach the first "
-            f"{StrictPageNumberPagination.count_limit} results, so the deepest page depends on "
-            "page_size (a rule no schema can state): a page beyond it is a 404 that points to "
-            "the cursor; next links and next_cursor carry on past it."
+        summary=_("List movies"),
+        description=format_lazy(
+            _(
+                "Filter, search, order and paginate the catalog. Page numbers reach the first "
+                "{limit} results, so the deepest page depends on page_size (a rule no schema can "
+                "state): a page beyond it is a 404 that points to the cursor; next links and "
+                "next_cursor carry on past it."
+            ),
+            limit=StrictPageNumberPagination.count_limit,
         ),
         responses={
             200: MovieSerializer(many=True),
-            400: field_errors("A query parameter has a bad value.", {"year": ["Enter a number."]}),
+            400: field_errors(
+                _("A query parameter has a bad value."), {"year": [_("Enter a number.")]}
+            ),
             **AUTHENTICATED,
             404: NOT_FOUND,
         },
     ),
     create=extend_schema(
         operation_id="movies_create",
-        summary="Add a movie",
-        description=(
+        summary=_("Add a movie"),
+        description=_(
             "Adds a movie to the catalog and answers it with its Location. A title and year "
             "already in the catalog, ignoring case, is a 400 (a rule no schema can state)."
         ),
@@ -127,8 +133,8 @@ PRECONDITIONS = {
     retrieve=extend_schema(
         operation_id="movies_retrieve",
         parameters=[MOVIE_ID, IF_NONE_MATCH],
-        summary="Get a movie",
-        description="One movie of the catalog, by id, with its ETag.",
+        summary=_("Get a movie"),
+        description=_("One movie of the catalog, by id, with its ETag."),
         responses={
             200: MovieSerializer,
             304: OpenApiResponse(description=_("Not modified since the ETag you hold.")),
@@ -139,8 +145,8 @@ PRECONDITIONS = {
     update=extend_schema(
         operation_id="movies_update",
         parameters=[MOVIE_ID, IF_MATCH],
-        summary="Replace a movie",
-        description=(
+        summary=_("Replace a movie"),
+        description=_(
             "Replaces every field; an optional field left out takes its default again. The "
             "read-only fields may be sent as GET gave them: they are ignored."
         ),
@@ -150,23 +156,28 @@ PRECONDITIONS = {
     partial_update=extend_schema(
         operation_id="movies_partial_update",
         parameters=[MOVIE_ID, IF_MATCH],
-        summary="Change some fields of a movie",
-        description="Changes the fields sent and keeps the others.",
+        summary=_("Change some fields of a movie"),
+        description=_("Changes the fields sent and keeps the others."),
         responses={200: MovieSerializer, **WRITE_ERRORS, 404: NOT_FOUND, **PRECONDITIONS},
     ),
     destroy=extend_schema(
         operation_id="movies_destroy",
         parameters=[MOVIE_ID, IF_MATCH],
-        summary="Delete a movie",
-        description="Removes the movie from the catalog; its history keeps every version.",
-        responses={204: None, **AUTHENTICATED, 404: NOT_FOUND, **PRECONDITIONS},
+        summary=_("Delete a movie"),
+        description=_("Removes the movie from the catalog; its history keeps every version."),
+        responses={
+            204: OpenApiResponse(description=_("Deleted.")),
+            **AUTHENTICATED,
+            404: NOT_FOUND,
+            **PRECONDITIONS,
+        },
     ),
     history=extend_schema(
         operation_id="movies_history",
         parameters=[MOVIE_ID],
         filters=False,  # the list's filters do not apply to a history
-        summary="A movie's history",
-        description=(
+        summary=_("A movie's history"),
+        description=_(
             "Every recorded version of the movie, newest first, deleted or not: who changed it, "
             "when, and each changed field before and after."
         ),

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -315,3 +316,77 @@ def test_the_admin_pages_send_a_content_security_policy_they_keep(
     page.click("input[name=_save]")
     page.get_by_text("was changed successfully").wait_for()
     assert refused == []
+
+
+def _admin_texts(browser, live_server, language, user, paths) -> dict[str, set[str]]:
+    """Each admin page's visible lines, for a browser set to ``language``; the login page's
+    after a failed attempt, to read its error."""
+    context = browser.new_context(base_url=live_server.url, locale=language)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    texts = {}
+    page.goto("/admin/login/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", "not the password")
+    page.click("input[type=submit]")
+    page.locator(".errornote").wait_for()
+    texts["/admin/login/"] = set(page.inner_text("body").splitlines())
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.locator("#site-name").wait_for()
+    for path in paths:
+        response = page.goto(path)
+        assert response.status == 200, path
+        texts[path] = set(page.inner_text("body").splitlines())
+    context.close()
+    return texts
+
+
+def test_the_admin_in_spanish_shows_no_english(browser, live_server, regular_user):
+    sample_catalog_load()
+    from accounts.models import LoginSession, User
+    from movies.models import Movie
+    from tests.helpers import login_pair
+
+    owner = User.objects.create_superuser("owner@example.com", PASSWORD)  # sees every page
+
+    login_pair(regular_user)
+    session = LoginSession.objects.get(user=regular_user)
+    movie = Movie.objects.order_by("pk").first()
+    paths = [
+        "/admin/",
+        "/admin/accounts/",
+        "/admin/accounts/user/",
+        f"/admin/accounts/user/{regular_user.pk}/change/",
+        "/admin/accounts/user/add/",
+        "/admin/accounts/loginsession/",
+        f"/admin/accounts/loginsession/{session.pk}/change/",
+        "/admin/movies/",
+        "/admin/movies/movie/",
+        "/admin/movies/movie/add/",
+        f"/admin/movies/movie/{movie.pk}/change/",
+        f"/admin/movies/movie/{movie.pk}/history/",
+        "/admin/movies/historicalmovie/",
+        "/admin/password_change/",
+    ]
+    english = _admin_texts(browser, live_server, "en-US", owner, paths)
+    spanish = _admin_texts(browser, live_server, "es-ES", owner, paths)
+    # What is data, the same in every language: the catalog, the users, numbers and dates.
+    data = {owner.email, regular_user.email, "Django", str(session), str(session.pk)}
+    for film in Movie.objects.all():
+        data |= {str(film), film.title, film.category, film.overview, str(film.year)}
+    untranslated = {}
+    for path, lines in spanish.items():
+        same = {
+            line.strip()
+            for line in lines & english[path]
+            if re.search(r"[A-Za-z]{3}", line) and line.strip() not in data
+        }
+        if same:
+            untranslated[path] = sorted(same)
+    assert untranslated == {}
+    # The login error, in the project's words ("introduzca el dirección…" was Django's).
+    assert any(
+        "Introduzca una dirección de correo electrónico y una contraseña correctas" in line
+        for line in spanish["/admin/login/"]
+    )

@@ -26,7 +26,7 @@ def spanish(client: APIClient) -> APIClient:
 def test_a_validation_error_is_spanish_and_english_stays_the_default(admin_client):
     response = spanish(admin_client).post(MOVIES, {}, format="json")
     assert response.status_code == 400
-    assert response.json()["title"] == ["Este campo es requerido."]
+    assert response.json()["title"] == ["Este campo es obligatorio."]
     assert response["Content-Language"] == "es"
 
     admin_client.defaults.pop("HTTP_ACCEPT_LANGUAGE")
@@ -81,7 +81,7 @@ def test_no_credentials_is_a_spanish_401_with_the_bare_challenge(api_client):
     response = spanish(api_client).get(MOVIES)
     assert response.status_code == 401
     assert response.json() == {
-        "detail": "Las credenciales de autenticación no se proveyeron.",
+        "detail": "No se han enviado credenciales de autenticación.",
         "code": "not_authenticated",
     }
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
@@ -131,7 +131,7 @@ def test_a_non_admin_token_is_a_spanish_403(regular_user):
     response = client.get(MOVIES)
     assert response.status_code == 403
     assert response.json() == {
-        "detail": "Usted no tiene permiso para realizar esta acción.",
+        "detail": "Solo los administradores pueden hacer esto.",
         "code": "not_admin",
     }
 
@@ -148,7 +148,7 @@ def test_an_unknown_movie_is_a_spanish_404(admin_client, path):
 def test_a_page_past_the_end_is_a_spanish_404(admin_client):
     response = spanish(admin_client).get(f"{MOVIES}?page=9")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Página inválida.", "code": "not_found"}
+    assert response.json() == {"detail": "Página no válida.", "code": "not_found"}
 
 
 @pytest.mark.django_db
@@ -172,8 +172,8 @@ def test_a_throttled_login_is_a_spanish_429(api_client, admin_user):
             break
     assert response.status_code == 429
     detail = response.json()["detail"]
-    assert detail.startswith("Solicitud fue regulada (throttled).")
-    assert "Se espera que esté disponible en" in detail
+    assert detail.startswith("Demasiadas solicitudes.")
+    assert "Vuelva a intentarlo dentro de" in detail
     assert int(response["Retry-After"]) > 0
 
 
@@ -213,7 +213,7 @@ def test_a_year_too_far_ahead_is_the_projects_spanish_message(admin_user):
             format="json",
         )
     assert response.status_code == 400
-    assert response.json() == {"year": ["Asegúrese de que este valor es menor o igual a 2040."]}
+    assert response.json() == {"year": ["Este valor debe ser menor o igual que 2040."]}
 
 
 @pytest.mark.django_db
@@ -275,6 +275,42 @@ def test_the_default_language_comes_from_the_environment_and_both_are_offered():
     env = {"DJANGO_ALLOWED_HOSTS": "testserver", "DJANGO_LANGUAGE_CODE": "es"}
     result = run_manage("shell", "-v", "0", "-c", script, env=env, check=True)
     assert result.stdout.strip() == (
-        "es ['en', 'es'] {'detail': 'Las credenciales de autenticación no se proveyeron.', "
+        "es ['en', 'es'] {'detail': 'No se han enviado credenciales de autenticación.', "
         "'code': 'not_authenticated'}"
     )
+
+
+# What the schema shows a reader: operation and parameter texts, response descriptions, example
+# titles, component and field descriptions (a property named "title" is a field, not a text).
+SCHEMA_TEXTS = {"summary", "description", "title"}
+# Texts that are the same in both languages: a film's title (an example's name).
+SAME_IN_BOTH = {"Paprika"}
+
+
+def _schema_texts(node, path=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "value" or (path and path[-1] == "properties"):
+                if key != "value":
+                    yield from _schema_texts(value, (*path, key))
+                continue
+            if key in SCHEMA_TEXTS and isinstance(value, str):
+                yield (*path, key), value
+            else:
+                yield from _schema_texts(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _schema_texts(value, (*path, str(index)))
+
+
+def test_every_text_of_the_spanish_schema_is_spanish(client):
+    english = dict(_schema_texts(client.get("/api/schema/?format=json").json()))
+    spanish = dict(_schema_texts(client.get("/api/schema/?format=json&lang=es").json()))
+    assert english.keys() == spanish.keys()
+    assert len(english) > 150  # every operation, parameter, response and field
+    untranslated = {
+        "/".join(path): text
+        for path, text in spanish.items()
+        if text.strip() and text == english[path] and text not in SAME_IN_BOTH
+    }
+    assert untranslated == {}

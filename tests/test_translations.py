@@ -5,6 +5,7 @@ Pure Python (Babel), so it runs where GNU gettext is not installed.
 """
 
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -133,3 +134,100 @@ def test_django_reads_the_committed_catalog(english, spanish):
         assert translation.gettext(english) == spanish
     with translation.override("en"):
         assert translation.gettext(english) == english
+
+
+# docs/how-to/translations.md, "The project's Spanish": the library messages the project words
+# anew, each with the library's own Spanish it replaces.
+OVERRIDDEN = {
+    "Authentication credentials were not provided.",
+    "Request was throttled.",
+    "Expected available in {wait} second.",
+    "Expected available in {wait} seconds.",
+    "This field is required.",
+    "This field may not be blank.",
+    '"{input}" is not a valid choice.',
+    "Ensure this value is greater than or equal to {min_value}.",
+    "Ensure this value is less than or equal to {max_value}.",
+    "Ensure that there are no more than {max_digits} digits in total.",
+    "Ensure that there are no more than {max_decimal_places} decimal places.",
+    "Ensure that there are no more than {max_whole_digits} digits before the decimal point.",
+    "Invalid page.",
+    "Not a valid string.",
+    "You do not have permission to perform this action.",
+    'Unsupported media type "{media_type}" in request.',
+    "ascending",
+    "descending",
+    "Ensure this value is greater than or equal to %(limit_value)s.",
+    "Ensure this value is less than or equal to %(limit_value)s.",
+    "Please enter the correct %(username)s and password for a staff account. Note that both "
+    "fields may be case-sensitive.",
+    "The password is too similar to the %(verbose_name)s.",
+    "History",
+}
+
+
+def _library_spanish() -> dict[str, set[str]]:
+    """Each message of the installed apps' own Spanish catalogs (Django's, DRF's, …), with
+    its Spanish in each that has it."""
+    import django
+    import rest_framework
+
+    found = {}
+    roots = [Path(django.__file__).parent, Path(rest_framework.__file__).parent]
+    for root in roots:
+        for path in root.rglob("locale/es/LC_MESSAGES/django.mo"):
+            with path.open("rb") as compiled:
+                for message in read_mo(compiled):
+                    if message.id and isinstance(message.id, str):
+                        found.setdefault(message.id, set()).add(message.string)
+    return found
+
+
+def test_the_project_rewords_exactly_these_library_messages():
+    from common.translation_overrides import OVERRIDDEN as marked
+
+    assert set(marked) == OVERRIDDEN
+    library = _library_spanish()
+    ours = {message.id: message.string for message in spanish_catalog() if message.id}
+    for message_id in OVERRIDDEN:
+        assert message_id in library, message_id  # a library message, still there
+        assert ours[message_id], message_id
+        # Replacing a library's wording ("Este campo es requerido." is DRF's; Django's own
+        # "obligatorio" is the project's word too).
+        assert library[message_id] - {ours[message_id]}, message_id
+
+
+def _glossary() -> list[tuple[str, list[str]]]:
+    """(Spanish term, words never to use instead) per row of the glossary."""
+    page = (PROJECT_DIR / "docs" / "how-to" / "translations.md").read_text()
+    table = page.split("## The project's Spanish", 1)[1].split("\n\n")[2]
+    rows = [line.strip("|").split("|") for line in table.splitlines()[2:]]
+    return [
+        (spanish.strip(), [word.strip() for word in never.split(",") if word.strip()])
+        for _, spanish, never in rows
+    ]
+
+
+def test_spanish_texts_use_the_glossarys_words_and_never_the_rejected_ones():
+    texts = {
+        "the catalog": " ".join(
+            " ".join(_hashable(message.string))
+            if not isinstance(message.string, str)
+            else message.string
+            for message in spanish_catalog()
+            if message.id
+        ),
+        "the tutorial": (PROJECT_DIR / "docs" / "como-funciona.md").read_text(),
+    }
+    glossary = _glossary()
+    assert len(glossary) >= 10
+    everything = " ".join(texts.values()).lower()
+    for term, never in glossary:
+        # "iniciar sesión / inicio de sesión": each is used somewhere; "revocar, revocación":
+        # one of them at least.
+        for form in term.split(" / "):
+            words = [word.strip().lower() for word in form.split(",")]
+            assert any(word in everything for word in words), f"{form!r} is used nowhere"
+        for where, text in texts.items():
+            for word in never:
+                assert word.lower() not in text.lower(), f"{where} says {word!r}, not {term!r}"
