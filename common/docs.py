@@ -1,7 +1,10 @@
 """The API documentation pages (Swagger UI, Redoc), each sent with a Content-Security-Policy."""
 
+import json
+
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -66,10 +69,47 @@ class SwaggerUIView(ContentSecurityPolicyMixin, SpectacularSwaggerSplitView):
     """Swagger UI with its start-up script served from ``?script``, not inline."""
 
 
+# Redoc's own words (its `labels` option), each key one of Redoc's.
+REDOC_LABELS = {
+    "enum": _("Values"),
+    "enumSingleValue": _("Value"),
+    "enumArray": _("Items"),
+    "default": _("Default"),
+    "deprecated": _("Deprecated"),
+    "example": _("Example"),
+    "examples": _("Examples"),
+    "recursive": _("Recursive"),
+    "arrayOf": _("Array of "),
+    "webhook": _("Event"),
+    "const": _("Value"),
+    "noResultsFound": _("No results found"),
+    "download": _("Download"),
+    "downloadSpecification": _("Download the OpenAPI schema"),
+    "responses": _("Responses"),
+    "callbackResponses": _("Callback responses"),
+    "requestSamples": _("Request samples"),
+    "responseSamples": _("Response samples"),
+}
+
+
+def schema_language(request) -> str:
+    """The language ``?lang=`` names, if offered; else English (never ``Accept-Language``)."""
+    language = request.query_params.get("lang")
+    return language if language in dict(settings.LANGUAGES) else "en"
+
+
 class RedocView(ContentSecurityPolicyMixin, SpectacularRedocView):
-    """Redoc, from a template without web fonts from elsewhere."""
+    """Redoc, from a template without web fonts from elsewhere or inline script, with its own
+    labels in the schema's language."""
 
     template_name = "docs/redoc.html"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        with translation.override(schema_language(request)):
+            labels = {key: str(label) for key, label in REDOC_LABELS.items()}
+        response.data["labels"] = json.dumps(labels)
+        return response
 
 
 class SchemaView(SpectacularAPIView):
@@ -79,8 +119,5 @@ class SchemaView(SpectacularAPIView):
 
     @extend_schema(exclude=True)  # as drf-spectacular's own view: the schema is not an operation
     def get(self, request, *args, **kwargs):
-        language = request.query_params.get("lang")
-        if language not in dict(settings.LANGUAGES):
-            language = "en"
-        with translation.override(language):
+        with translation.override(schema_language(request)):
             return super().get(request, *args, **kwargs)

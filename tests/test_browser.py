@@ -183,11 +183,27 @@ def test_docs_pages_send_a_content_security_policy_they_keep(page, live_server, 
     assert_no_request_left(page, live_server)
 
 
-def test_redoc_renders_the_operations(page, live_server, screenshots):
-    page.goto("/api/redoc/")
-    for summary in ("Log in", "List movies", "Add a movie", "Health check"):
+@pytest.mark.parametrize(
+    ("query", "summaries", "labels"),
+    [
+        ("", ("Log in", "List movies", "Health check"), ("Responses", "Response samples")),
+        (
+            "?lang=es",
+            ("Iniciar sesión", "Listar películas", "Estado del servicio"),
+            ("Respuestas", "Ejemplos de respuesta"),
+        ),
+    ],
+    ids=["english", "spanish"],
+)
+def test_redoc_renders_the_operations_and_its_labels_in_the_pages_language(
+    page, live_server, screenshots, query, summaries, labels
+):
+    page.goto(f"/api/redoc/{query}")
+    for summary in summaries:
         page.locator("h2", has_text=summary).first.wait_for()
-    page.screenshot(path=screenshots / "redoc.png")
+    for label in labels:
+        page.get_by_text(label, exact=True).first.wait_for()
+    page.screenshot(path=screenshots / f"redoc{query.replace('?lang=', '-')}.png")
     assert_no_request_left(page, live_server)
 
 
