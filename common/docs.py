@@ -104,6 +104,7 @@ class RedocView(ContentSecurityPolicyMixin, SpectacularRedocView):
 
     template_name = "docs/redoc.html"
 
+    @extend_schema(exclude=True)  # a page, not an operation, as drf-spectacular's own
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         with translation.override(schema_language(request)):

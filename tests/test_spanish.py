@@ -109,7 +109,7 @@ def test_an_expired_token_is_the_projects_spanish_message(admin_user):
         ("Bearer not.a.token", "El token está mal formado.", "The token is malformed."),
         (
             "Bearer  two.spaces",
-            "Use la cabecera 'Authorization: Bearer <token>'.",
+            "Use la cabecera «Authorization: Bearer <token>».",
             "Use the header 'Authorization: Bearer <token>'.",
         ),
     ],
@@ -172,7 +172,7 @@ def test_a_throttled_login_is_a_spanish_429(api_client, admin_user):
             break
     assert response.status_code == 429
     detail = response.json()["detail"]
-    assert detail.startswith("Demasiadas solicitudes.")
+    assert detail.startswith("Demasiadas peticiones.")
     assert "Vuelva a intentarlo dentro de" in detail
     assert int(response["Retry-After"]) > 0
 
@@ -237,7 +237,7 @@ def test_the_openapi_schema_is_spanish_with_lang_es(api_client):
     tags = {tag["name"]: tag["description"] for tag in schema["tags"]}
     assert tags["movies"] == "El catálogo de películas (solo administradores)."
     parameters = {p["name"]: p for p in schema["paths"]["/api/movies/"]["get"]["parameters"]}
-    assert parameters["year_min"]["description"] == "Primer año de estreno, incluido"
+    assert parameters["year_min"]["description"] == "Año de estreno mínimo, incluido"
     assert parameters["search"]["description"].startswith("Palabras que buscar en el título")
     year = schema["components"]["schemas"]["Movie"]["properties"]["year"]
     assert year["description"].startswith("Año de estreno, desde 1888")
