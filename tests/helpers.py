@@ -56,6 +56,19 @@ class QuickPBKDF2PasswordHasher(PBKDF2PasswordHasher):
     iterations = 2000
 
 
+# What login and refresh answer (docs/reference/api.md).
+TOKEN_PAIR_KEYS = frozenset(
+    {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+        "device_token",
+    }
+)
+
+
 def bearer_client(token: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -10,7 +10,7 @@ from django.contrib.auth.signals import user_login_failed
 
 from accounts.models import LoginSession, User
 from accounts.tokens import REQUIRED_CLAIMS
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, TOKEN_PAIR_KEYS
 
 LOGIN = "/api/auth/login/"
 
@@ -21,14 +21,7 @@ def test_admin_logs_in_with_email_in_any_case(api_client, admin_user, email):
     response = api_client.post(LOGIN, {"email": email, "password": PASSWORD}, format="json")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {
-        "access_token",
-        "token_type",
-        "expires_in",
-        "refresh_token",
-        "refresh_expires_in",
-        "device_token",
-    }
+    assert set(body) == TOKEN_PAIR_KEYS
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == settings.JWT["ACCESS_TOKEN_LIFETIME"] == 900
     assert body["refresh_expires_in"] == settings.JWT["REFRESH_TOKEN_LIFETIME"] == 14 * 86400

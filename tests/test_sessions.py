@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import EndReason, LoginSession, User
-from tests.helpers import PASSWORD, bearer_client, forge_token, login_pair, override_jwt
+from tests.helpers import (
+    PASSWORD,
+    TOKEN_PAIR_KEYS,
+    bearer_client,
+    forge_token,
+    login_pair,
+    override_jwt,
+)
 
 LOGIN = "/api/auth/login/"
 REFRESH = "/api/auth/refresh/"
@@ -25,14 +32,7 @@ ME = "/api/auth/me/"
 SESSIONS = "/api/auth/sessions/"
 PASSWORD_CHANGE = "/api/auth/password/"
 NEW_PASSWORD = "a-Different-passphrase-42"
-PAIR_KEYS = {
-    "access_token",
-    "token_type",
-    "expires_in",
-    "refresh_token",
-    "refresh_expires_in",
-    "device_token",
-}
+
 # No session has this id (parameters are fixed at collection, the same in every process).
 UNKNOWN_SESSION = uuid.UUID("4b0f5c3e-8f6a-4e1d-9c2b-7a6e5d4c3b2a")
 
@@ -72,7 +72,7 @@ def test_login_starts_a_session_with_the_device_and_address_the_throttle_sees(
         HTTP_X_FORWARDED_FOR="203.0.113.7, 198.51.100.20",
         HTTP_USER_AGENT="Phone/1.0 " + "x" * 400,
     )
-    assert set(body) == PAIR_KEYS
+    assert set(body) == TOKEN_PAIR_KEYS
     session = LoginSession.objects.get(user=admin_user)
     assert session.ip_address == "198.51.100.20"
     assert session.user_agent == ("Phone/1.0 " + "x" * 400)[:255]
@@ -120,7 +120,7 @@ def test_refresh_consumes_the_token_and_returns_a_working_pair(api_client, admin
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     second = response.json()
-    assert set(second) == PAIR_KEYS
+    assert set(second) == TOKEN_PAIR_KEYS
     assert second["token_type"] == "Bearer"
     assert second["refresh_token"] != first["refresh_token"]
     assert second["access_token"] != first["access_token"]
