@@ -39,7 +39,8 @@ class DecadeListFilter(admin.SimpleListFilter):
             .distinct()
             .order_by("-decade")
         )
-        return [(str(decade), f"{decade}s") for decade in decades]
+        # "1990–1999": the same in every language, where "1990s" is English.
+        return [(str(decade), f"{decade}–{decade + 9}") for decade in decades]
 
     def queryset(self, request, queryset):
         if self.value() is None:
