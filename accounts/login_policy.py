@@ -1,9 +1,10 @@
 """One login policy for every door that checks a password: the API login, Django admin's login
 form, and any other view that asks for a password (password change reuses it).
 
-Call ``login_policy_check(request, email)`` before checking the password and
-``login_policy_record(request, email, success=...)`` after. The rate is ``LOGIN_THROTTLE_RATE``
-(DRF's ``login`` rate, e.g. ``5/min``): R attempts per window. In each fixed window:
+Call ``login_policy_check(request, email, device=...)`` before checking the password and, if it
+was wrong, ``login_policy_failure(request, email, device=...)`` after: only a password checked and
+found wrong is a failure. The rate is ``LOGIN_THROTTLE_RATE`` (DRF's ``login`` rate, e.g.
+``5/min``): R attempts per window. In each fixed window:
 
 - per (email, client address): at most R attempts;
 - per client address, whatever the email: at most ``ADDRESS_FACTOR`` times R attempts, so one
