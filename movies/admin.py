@@ -39,8 +39,8 @@ class DecadeListFilter(admin.SimpleListFilter):
             .distinct()
             .order_by("-decade")
         )
-        # "1990–1999": the same in every language, where "1990s" is English.
-        return [(str(decade), f"{decade}–{decade + 9}") for decade in decades]
+        # "1990 to 1999" with an en dash: the same in every language, where "1990s" is English.
+        return [(str(decade), f"{decade}\N{EN DASH}{decade + 9}") for decade in decades]
 
     def queryset(self, request, queryset):
         if self.value() is None:

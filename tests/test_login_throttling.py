@@ -147,6 +147,29 @@ def test_a_device_that_guesses_loses_its_trust_and_then_counts_for_the_account(
 
 
 @pytest.mark.django_db
+def test_a_device_with_its_r_failures_spent_is_untrusted_though_the_account_saw_none(
+    api_client, admin_user, clock
+):
+    device_token = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
+    for number in range(RATE):  # exactly the device's own limit, none on the account
+        attempt(api_client, admin_user.email, "no", f"10.2.5.{number}", device_token)
+    spend_the_account_cap(api_client, admin_user.email)
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, "10.2.6.1", device_token))
+
+
+@pytest.mark.django_db
+def test_at_a_rate_of_one_a_device_without_failures_is_trusted(
+    api_client, admin_user, clock, settings
+):
+    login_rate(settings, "1/min")
+    device_token = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
+    assert attempt(api_client, admin_user.email, address="10.2.7.1").status_code == 401
+    assert_refused(attempt(api_client, admin_user.email, PASSWORD, address="10.2.7.2"))
+    trusted = attempt(api_client, admin_user.email, PASSWORD, "10.2.7.3", device_token)
+    assert trusted.status_code == 200
+
+
+@pytest.mark.django_db
 def test_a_trusted_device_is_still_held_by_the_per_address_limit(api_client, admin_user, clock):
     device_token = attempt(api_client, admin_user.email, PASSWORD).json()["device_token"]
     for number in range(RATE * ADDRESS_FACTOR):

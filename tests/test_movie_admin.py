@@ -45,8 +45,8 @@ def test_changelist_shows_columns_and_filters(staff_client, films):
         assert column in page
     for filter_title in ("By category", "By decade", "By rating"):
         assert filter_title in page
-    assert "1950–1959" in page
-    assert "1920–1929" in page
+    assert "1950\N{EN DASH}1959" in page
+    assert "1920\N{EN DASH}1929" in page
 
 
 @pytest.mark.django_db
