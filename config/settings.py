@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # search: trigram lookups (a no-op on SQLite)
     "rest_framework",
     "django_filters",
     "drf_spectacular",

@@ -105,3 +105,41 @@ def test_search_combines_with_filters_and_cursor_pages(admin_client, catalog, ma
         seen += [movie["title"] for movie in page["results"]]
     # Cursors follow the list's order (title by default), not relevance.
     assert seen == ["Aliens", "Avatar", "Marine Boy"]
+
+
+@pytest.fixture
+def classics(make_movie):
+    make_movie(title="The Shawshank Redemption", overview="Two men find hope in prison.")
+    make_movie(title="El padrino", overview="La familia Corleone.")
+    make_movie(title="Padrinos de boda", overview="Two friends crash weddings.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ["shawshenk", "Shawshank Redemtion", "SHAWSHANK REDEMPSION"])
+def test_a_misspelt_title_is_found_on_postgresql_when_no_movie_has_the_words(
+    admin_client, classics, text
+):
+    found = titles(admin_client.get(LIST + text))
+    # SQLite has no trigrams: a word no movie has finds nothing there.
+    assert found == (["The Shawshank Redemption"] if on_postgresql() else [])
+
+
+@pytest.mark.django_db
+def test_titles_with_the_words_come_alone_and_first_similar_titles_only_when_none_has_them(
+    admin_client, classics
+):
+    # "padrino" starts a word of two titles: those, by relevance; no similar-title match mixed in.
+    assert set(titles(admin_client.get(LIST + "padrino"))) == {"El padrino", "Padrinos de boda"}
+    # The start of the last word, as while typing.
+    assert titles(admin_client.get(LIST + "shawshank rede")) == ["The Shawshank Redemption"]
+    # Nothing close: nothing found, on either database.
+    assert titles(admin_client.get(LIST + "zeppelin")) == []
+
+
+@pytest.mark.django_db
+def test_a_similar_title_still_obeys_the_other_filters(admin_client, classics, make_movie):
+    make_movie(title="The Shawshank Redemption", year=1970, overview="A remake nobody saw.")
+    found = admin_client.get(LIST + "shawshenk&year_max=1980").json()["results"]
+    assert [(movie["title"], movie["year"]) for movie in found] == (
+        [("The Shawshank Redemption", 1970)] if on_postgresql() else []
+    )
