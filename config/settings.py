@@ -63,7 +63,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.postgres",  # search: trigram lookups (a no-op on SQLite)
     "rest_framework",
     "django_filters",
     "drf_spectacular",

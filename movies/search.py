@@ -8,12 +8,9 @@ with the ``movie_search`` text search configuration: the ``simple`` parser and d
 stemming, no stop words, any language) behind the ``unaccent`` dictionary, so "accion" finds
 "Acción" and case never matters. Every word of the search text must start a word of the title or
 the overview ("marin" finds "marine"); title words weigh more than overview words in the rank.
-When no movie has every word, the search reads the titles instead: pg_trgm's word similarity to
-the text (a typo: "shawshenk"), with a trigram index of titles (migration 0004).
 
 SQLite (development only) has no such index: every word must appear somewhere in the title or the
-overview (``icontains``), accents are not folded, typos find nothing, and results keep the
-list's usual order.
+overview (``icontains``), accents are not folded, and results keep the list's usual order.
 """
 
 from __future__ import annotations

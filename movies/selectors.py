@@ -1,6 +1,6 @@
 """Reads of the movies app."""
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower
@@ -22,10 +22,8 @@ def movie_title_year_taken(*, title: str, year: int, exclude_pk: int | None = No
 def movie_search(*, queryset: QuerySet, text: str) -> QuerySet:
     """``queryset`` narrowed to the movies matching every word of ``text``.
 
-    On PostgreSQL the result is ordered by relevance (rank, then id); when no movie has the words,
-    it is the movies whose title looks like the text (a typo: "shawshenk"), most similar first.
-    An explicit ordering applied afterwards replaces either order. A text without words leaves
-    ``queryset`` as it is.
+    On PostgreSQL the result is ordered by relevance (rank, then id); an explicit ordering applied
+    afterwards replaces that order. A text without words leaves ``queryset`` as it is.
     """
     words = search_words(text)
     if not words:
@@ -37,18 +35,10 @@ def movie_search(*, queryset: QuerySet, text: str) -> QuerySet:
     query = SearchQuery(
         " & ".join(f"{word}:*" for word in words), config=SEARCH_CONFIG, search_type="raw"
     )
-    found = queryset.filter(search_document=query)
-    if found.exists():
-        return found.alias(search_rank=SearchRank(F("search_document"), query)).order_by(
-            "-search_rank", "id"
-        )
-    # pg_trgm's word similarity of the text to some run of the title's words, at least its
-    # threshold (0.6): the trigram index of titles (migration 0004) finds them.
-    phrase = " ".join(words)
     return (
-        queryset.filter(title__trigram_word_similar=phrase)
-        .alias(similarity=TrigramWordSimilarity(phrase, "title"))
-        .order_by("-similarity", "id")
+        queryset.filter(search_document=query)
+        .alias(search_rank=SearchRank(F("search_document"), query))
+        .order_by("-search_rank", "id")
     )
 
 
