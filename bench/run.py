@@ -127,14 +127,15 @@ def seed_movies(start: int, stop: int) -> None:
 _WORDS = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES]
 _WORD_SQL = "(v.words)[1 + floor(random() * 512)::int]"
 _INSERT_SQL = f"""
-INSERT INTO movies_movie (title, overview, year, rating, category, created_at, updated_at)
+INSERT INTO movies_movie (title, overview, year, rating, category, created_at, updated_at, version)
 SELECT initcap({_WORD_SQL}) || ' ' || initcap({_WORD_SQL}) || ' ' || n,
        concat_ws(' ', {", ".join([_WORD_SQL] * 10)}),
        1925 + floor(100 * sqrt(random()))::int,
        round((2 + 2 * (random() + random() + random()))::numeric, 1),
        (v.categories)[1 + floor(20 * power(random(), 2))::int],
        now() - n * interval '1 second',
-       now() - n * interval '1 second'
+       now() - n * interval '1 second',
+       1
 FROM generate_series(%(start)s::int, %(stop)s::int - 1) AS n,
      (SELECT %(words)s::text[] AS words, %(categories)s::text[] AS categories) AS v
 """  # noqa: S608 (constants only; the values are bound parameters)
