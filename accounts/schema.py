@@ -15,5 +15,5 @@ class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
-            "description": str(_("The access_token from POST /api/auth/login/.")),
+            "description": _("The access_token from POST /api/auth/login/."),
         }

@@ -276,22 +276,17 @@ def declare_responses_and_headers(result: dict, generator, request, public) -> d
     body, ``WWW-Authenticate`` on 401s, ``Retry-After`` on 429s, the RateLimit fields on every
     answer of a limited operation, ``Location`` on 201s."""
     components = result.setdefault("components", {})
-    # Texts in the schema's language, now: the schema view's language applies while it runs.
-    components["headers"] = {
-        name: {**header, "description": str(header["description"])}
-        for name, header in RESPONSE_HEADERS.items()
-    }
+    # Lazy texts here and below: texts_in_the_schemas_language, the last hook, translates them.
+    components["headers"] = {name: dict(header) for name, header in RESPONSE_HEADERS.items()}
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     invalid = {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationError"}}}
-    refused = str(
-        _(
-            "A request the server refuses before reading it: more than 1000 query parameters, "
-            "or a Host it does not serve."
-        )
+    refused = _(
+        "A request the server refuses before reading it: more than 1000 query parameters, "
+        "or a Host it does not serve."
     )
     extra_statuses = {
-        "413": str(_("The body is larger than the server accepts.")),
-        "415": str(_("The body is not JSON (Content-Type: application/json).")),
+        "413": _("The body is larger than the server accepts."),
+        "415": _("The body is not JSON (Content-Type: application/json)."),
     }
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
@@ -299,7 +294,7 @@ def declare_responses_and_headers(result: dict, generator, request, public) -> d
             if path.startswith("/api/"):
                 responses.setdefault("400", {"description": refused, "content": invalid})
                 responses.setdefault(
-                    "503", {"description": str(SERVICE_UNAVAILABLE.description), "content": error}
+                    "503", {"description": SERVICE_UNAVAILABLE.description, "content": error}
                 )
                 if "requestBody" in operation:
                     for status, description in extra_statuses.items():
