@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
+from rest_framework.fields import Field
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -56,8 +57,8 @@ from common.openapi import (
 )
 from common.ratelimit import RateLimitHeadersMixin
 
-# DRF's message for a missing field, as the examples show it.
-REQUIRED = _("This field is required.")
+# DRF's own message for a missing field, as the examples show it.
+REQUIRED = Field.default_error_messages["required"]
 # Token responses must not be kept by any cache (RFC 6749 §5.1).
 NO_STORE = {"Cache-Control": "no-store"}
 _UUID = re.compile(
