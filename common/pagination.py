@@ -5,7 +5,8 @@ Page numbers (``?page=``) count at most ``count_limit`` rows (one ``SELECT count
 limit ``count`` is exact; above it ``count`` is the limit and ``count_exact`` is false: "at least
 this many". Page numbers reach the first ``count_limit`` rows; deeper, a page number is a 404 (as a
 page past the last one is) that points to the cursor, and the last page's ``next`` link
-continues with one.
+continues with one. A list in an order no index reads row by row (relevance: any order that is
+not a keyset) reaches its first ``ranked_count_limit`` rows instead, the most its ranking picks.
 
 Cursors (``?cursor=``, empty to start) walk any number of rows at the cost of one indexed range
 read per page: each page starts after (or, going back, before) the ordering key and id of the row
@@ -178,6 +179,7 @@ class StrictPageNumberPagination(PageNumberPagination):
     max_page_size = 100
     cursor_query_param = "cursor"
     count_limit = 10_000
+    ranked_count_limit = 1_000
 
     def paginate_queryset(self, queryset, request, view=None):
         errors = repeated_parameters(
@@ -188,6 +190,8 @@ class StrictPageNumberPagination(PageNumberPagination):
             raise ValidationError(errors)
         self.request = request
         self.keyset = Keyset.of(queryset)
+        if self.keyset is None:
+            self.count_limit = self.ranked_count_limit
         self.cursor_mode = self.cursor_query_param in request.query_params
         if self.cursor_mode:
             return self._paginate_by_cursor(queryset, request)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # search: trigram lookups (a no-op on SQLite)
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -249,6 +250,12 @@ JWT = {
 # Writes to a resource with an ETag must name the version they change (If-Match), or get a 428.
 REQUIRE_IF_MATCH = env_bool("API_REQUIRE_IF_MATCH", False)
 
+# Which index a ranked search reads on PostgreSQL (movies/search.py): "auto", the RUM index where
+# migrations could create it, else GIN; "gin" forces the GIN path (tests of the fallback).
+SEARCH_INDEX = env_str("SEARCH_INDEX", "auto")
+if SEARCH_INDEX not in ("auto", "gin"):
+    raise ImproperlyConfigured("SEARCH_INDEX must be auto or gin.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["common.permissions.IsAdmin"],
@@ -326,5 +333,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "accounts": {"level": "INFO"},
+        "movies": {"level": "INFO"},
     },
 }

@@ -13,9 +13,10 @@ from common.filters import (
     StableOrderingFilter,
     StrictFilterSet,
 )
+from common.pagination import StrictPageNumberPagination
 from movies.models import MAX_RATING, MIN_RATING, Movie
 from movies.search import search_words
-from movies.selectors import movie_search
+from movies.selectors import movie_search, movie_search_ranked
 
 ORDERING_FIELDS = ("title", "year", "rating", "created_at")
 # One named enum (common.openapi moves it to components): generated clients get members named
@@ -123,4 +124,27 @@ class MovieFilter(StrictFilterSet):
         return queryset.filter(category_key=Lower(Value(value)))
 
     def filter_search(self, queryset, name, value):
-        return movie_search(queryset=queryset, text=value)
+        # A search by relevance is done last (filter_queryset), on the other filters' result.
+        return queryset if self.ranks_by_relevance else movie_search(queryset=queryset, text=value)
+
+    @property
+    def ranks_by_relevance(self) -> bool:
+        """A search without ordering, by page number: its most relevant results, in that order.
+        Cursors follow the default order (a cursor resumes an order of columns, not a rank)."""
+        data = self.form.cleaned_data
+        return bool(
+            data.get("search")
+            and not data.get("ordering")
+            and StrictPageNumberPagination.cursor_query_param
+            not in getattr(self.request, "query_params", ())
+        )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.ranks_by_relevance:
+            return queryset
+        return movie_search_ranked(
+            queryset=queryset,
+            text=self.form.cleaned_data["search"],
+            reach=StrictPageNumberPagination.ranked_count_limit,
+        )
