@@ -71,7 +71,7 @@ serve: $(RUNTIME)
 # The authentication benchmark (bench/auth.py) first, then the scale benchmark (bench/run.py).
 # `make bench-auth` runs the first only; BENCH_QUICK=1 makes it a seconds-long check of the script.
 bench: bench-auth
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(SCALE),--scale $(SCALE))
 
 bench-auth: $(INSTALLED)
 	command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }

@@ -7,6 +7,7 @@ from django.db.models.functions import Length, Lower
 
 from movies.models import Movie
 from movies.search import (
+    AnyOf,
     RankDistance,
     search_index,
     search_query,
@@ -61,9 +62,10 @@ def movie_search_ranked(*, queryset: QuerySet, text: str, reach: int) -> QuerySe
         return movie_search(queryset=queryset, text=text)
     query = search_query(words)
     phrase = " ".join(words)
-    matches = queryset.filter(search_document=query).alias(
+    ranked = queryset.alias(
         equal_title=title_has_the_words(phrase), rank=SearchRank(F("search_document"), query)
     )
+    matches = ranked.filter(search_document=query)
     relevance = ("-equal_title", "-rank", Length("title"), "id")
     if search_index(queryset.db) == "rum":
         best = matches.order_by(RankDistance(F("search_document"), query))
@@ -76,12 +78,12 @@ def movie_search_ranked(*, queryset: QuerySet, text: str, reach: int) -> QuerySe
         )
     )
     if candidates:
-        return matches.filter(pk__in=candidates).order_by(*relevance)
+        return ranked.filter(AnyOf("pk", candidates)).order_by(*relevance)
     similar = queryset.filter(title__trigram_word_similar=phrase).alias(
         similarity=TrigramWordSimilarity(phrase, "title")
     )
     candidates = similar.order_by("-similarity", "id").values_list("pk", flat=True)[: reach + 1]
-    return similar.filter(pk__in=list(candidates)).order_by("-similarity", "id")
+    return similar.filter(AnyOf("pk", list(candidates))).order_by("-similarity", "id")
 
 
 def movie_versions(*, movie_id: int) -> QuerySet:
