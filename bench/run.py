@@ -476,6 +476,21 @@ def database_reads(token: str, paths: dict[str, str]) -> dict[str, dict]:
     return {name: explain_analyze(token, path) for name, path in paths.items()}
 
 
+def gin_search_reads(token: str, paths: dict[str, str]) -> dict[str, dict]:
+    """The searches' database share on the GIN path (SEARCH_INDEX=gin), beside the RUM one."""
+    from django.db import connection
+    from django.test import override_settings
+
+    if connection.vendor != "postgresql":
+        return {}
+    with override_settings(SEARCH_INDEX="gin"):
+        return {
+            name: explain_analyze(token, path)
+            for name, path in paths.items()
+            if name.startswith("search_")
+        }
+
+
 def search_matches(token: str, paths: dict[str, str]) -> dict[str, str]:
     """What each search answered: its count ("1000+" when there are more)."""
     from django.test import Client
@@ -611,6 +626,7 @@ def measure(database_url: str, started: float, scale: int) -> dict:
 
     latency: dict[int, dict] = {}
     reads: dict[int, dict] = {}
+    gin_reads: dict[int, dict] = {}
     queries: dict[int, dict] = {}
     workers = os.cpu_count() * 2 + 1
     with gunicorn(env=os.environ.copy(), log=RESULTS / "gunicorn.log", workers=workers) as base:
@@ -628,6 +644,7 @@ def measure(database_url: str, started: float, scale: int) -> dict:
             figures["matches"][str(size)] = search_matches(token, paths)
             latency[size] = latencies(base, token, paths)
             reads[size] = database_reads(token, paths)
+            gin_reads[size] = gin_search_reads(token, paths)
             if size == SMALL:
                 figures["throughput"] = throughput_ratio(base, token, movie_id)
                 figures["session_cycle_ms"] = session_cycle(base, admin.email, password, movie_id)
@@ -647,6 +664,10 @@ def measure(database_url: str, started: float, scale: int) -> dict:
     figures["database"] = vendor
     figures["database_ms"] = {
         name: {str(size): reads[size][name]["ms"] for size in sizes} for name in reads[SMALL]
+    }
+    figures["gin_database_ms"] = {
+        name: {str(size): gin_reads[size][name]["ms"] for size in sizes}
+        for name in gin_reads[SMALL]
     }
     figures["indexes"] = {
         name: {str(size): reads[size][name]["indexes"] for size in sizes} for name in reads[SMALL]
@@ -699,6 +720,11 @@ def report(figures: dict) -> None:
             times = "".join(f"{by_size[str(size)]:12.2f}" for size in sizes)
             largest = figures["indexes"][name][str(sizes[-1])]
             print(f"{REQUEST_LABELS[name]:44}{times}   {', '.join(largest) or '-'}")
+    if figures["gin_database_ms"]:
+        print("\n   The same searches on the GIN path (SEARCH_INDEX=gin): database share (ms)")
+        for name, by_size in figures["gin_database_ms"].items():
+            times = "".join(f"{by_size[str(size)]:12.2f}" for size in sizes)
+            print(f"{REQUEST_LABELS[name]:44}{times}")
     print("\n   Search answers (count; + when page numbers reach only the best 1 000)")
     for name in figures["matches"][str(sizes[0])]:
         counts = "".join(f"{figures['matches'][str(size)][name]:>12}" for size in sizes)

@@ -6,7 +6,8 @@ limit ``count`` is exact; above it ``count`` is the limit and ``count_exact`` is
 this many". Page numbers reach the first ``count_limit`` rows; deeper, a page number is a 404 (as a
 page past the last one is) that points to the cursor, and the last page's ``next`` link
 continues with one. A list in an order no index reads row by row (relevance: any order that is
-not a keyset) reaches its first ``ranked_count_limit`` rows instead, the most its ranking picks.
+not a keyset, or ``RankedRows``) reaches its first ``ranked_count_limit`` rows instead, the most
+its ranking picks.
 
 Cursors (``?cursor=``, empty to start) walk any number of rows at the cost of one indexed range
 read per page: each page starts after (or, going back, before) the ordering key and id of the row
@@ -17,6 +18,7 @@ pagination), as is one that was altered or made by hand.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 
 from django.core import signing
@@ -52,6 +54,26 @@ def _positive_int(request, param: str) -> int | None:
     return value
 
 
+class RankedRows(Sequence):
+    """Rows of ``queryset`` in an order decided beforehand (say, by relevance), held as their
+    primary keys: its length is known without a count, and a slice (a page) reads only its own
+    rows, by primary key. A row deleted since the ranking is left out of its page."""
+
+    def __init__(self, queryset: QuerySet, pks: list):
+        self.queryset = queryset
+        self.pks = pks
+
+    def __len__(self) -> int:
+        return len(self.pks)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1 or None][0]
+        pks = self.pks[index]
+        rows = self.queryset.in_bulk(pks)
+        return [rows[pk] for pk in pks if pk in rows]
+
+
 class BoundedCountPaginator(Paginator):
     """Django's paginator, counting no further than ``count_limit`` rows."""
 
@@ -62,8 +84,9 @@ class BoundedCountPaginator(Paginator):
 
     @cached_property
     def bounded_count(self) -> int:
-        # Order does not change how many rows there are; dropping it spares a sort (say, by
-        # relevance) of every match.
+        if not isinstance(self.object_list, QuerySet):
+            return min(len(self.object_list), self.count_limit + 1)
+        # Order does not change how many rows there are; dropping it spares a sort of every row.
         return self.object_list.order_by()[: self.count_limit + 1].count()
 
     @property
@@ -105,8 +128,10 @@ class Keyset:
         self.descending = [term.startswith("-") for term in terms]
 
     @classmethod
-    def of(cls, queryset: QuerySet) -> Keyset | None:
+    def of(cls, queryset: QuerySet | RankedRows) -> Keyset | None:
         """The queryset's own order as a keyset, or None if it is not one (e.g. by relevance)."""
+        if not isinstance(queryset, QuerySet):
+            return None
         model = queryset.model
         terms = list(queryset.query.order_by or model._meta.ordering)
         pk_name = model._meta.pk.name
@@ -233,6 +258,12 @@ class StrictPageNumberPagination(PageNumberPagination):
         return number
 
     def _too_deep_message(self) -> str:
+        if self.keyset is None:
+            return _(
+                "Page numbers reach the first %(limit)s results of an order by relevance. To "
+                "read further, give an ordering, or walk the list with cursor (start with "
+                "cursor= and an empty value)."
+            ) % {"limit": self.count_limit}
         return _(
             "Page numbers reach the first %(limit)s results. To go further, follow the next "
             "links, or walk the list with cursor (start with cursor= and an empty value)."

@@ -104,7 +104,7 @@ class MovieFilter(StrictFilterSet):
         label=_(
             "Words to find in the title or overview (at most 10), each as a word or the start of "
             "one, ignoring case and accents (PostgreSQL); results by relevance unless ordering is "
-            "given"
+            "given. When no movie has the words, the titles most similar to the text (a typo)"
         ),
     )
     ordering = MovieOrderingFilter(

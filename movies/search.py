@@ -38,11 +38,10 @@ import re
 from functools import cache
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import PostgresIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connections
-from django.db.models import BigIntegerField, BooleanField, F, FloatField, Func, Value
+from django.db.models import BooleanField, FloatField, Func, Value
 
 logger = logging.getLogger(__name__)
 
@@ -94,18 +93,6 @@ class SameWords(Func):
 def title_has_the_words(phrase: str) -> SameWords:
     """Whether a movie's title is exactly the words of ``phrase``."""
     return SameWords(title_words(), SearchVector(Value(phrase), config=SEARCH_CONFIG))
-
-
-class AnyOf(Func):
-    """``column = ANY(array)``: the ids a ranked search picked, as one array parameter (a list
-    of a thousand parameters costs the database more to parse and plan than the query itself)."""
-
-    arg_joiner = " = ANY("
-    template = "(%(expressions)s))"
-    output_field = BooleanField()
-
-    def __init__(self, column: str, ids: list[int]):
-        super().__init__(F(column), Value(ids, output_field=ArrayField(BigIntegerField())))
 
 
 class RankDistance(Func):

@@ -5,9 +5,9 @@ from django.db import connections
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Length, Lower
 
+from common.pagination import RankedRows
 from movies.models import Movie
 from movies.search import (
-    AnyOf,
     RankDistance,
     search_index,
     search_query,
@@ -41,7 +41,7 @@ def movie_search(*, queryset: QuerySet, text: str) -> QuerySet:
     return queryset.filter(search_document=search_query(words))
 
 
-def movie_search_ranked(*, queryset: QuerySet, text: str, reach: int) -> QuerySet:
+def movie_search_ranked(*, queryset: QuerySet, text: str, reach: int) -> QuerySet | RankedRows:
     """The movies of ``queryset`` that best match ``text``, most relevant first: at most
     ``reach`` + 1 (one more than a page number reaches, so that the count knows there are more).
 
@@ -52,38 +52,40 @@ def movie_search_ranked(*, queryset: QuerySet, text: str, reach: int) -> QuerySe
     3. the shorter title ("Alien" before "Alien Resurrection");
     4. the id.
 
-    The candidates are the ``reach`` + 1 best by rank (read in rank order from the RUM index, or
-    ranked one by one on the GIN path) and the equal titles. When no movie has the words, they
-    are instead the movies whose title is most similar to the text (a typo: "shawshenk"),
-    by pg_trgm word similarity (at least 0.6), then id. On SQLite this is ``movie_search``.
+    One query picks the candidates, with their keys: the ``reach`` + 1 best by rank (read in rank
+    order from the RUM index, or ranked one by one on the GIN path), and the equal titles. They
+    are put in order here; a page then reads its own rows by id. When no movie has the words, the
+    candidates are instead the movies whose title is most similar to the text (a typo:
+    "shawshenk"), by pg_trgm word similarity (at least 0.6), then id. On SQLite this is
+    ``movie_search``.
     """
     words = search_words(text)
     if not words or connections[queryset.db].vendor != "postgresql":
         return movie_search(queryset=queryset, text=text)
     query = search_query(words)
     phrase = " ".join(words)
-    ranked = queryset.alias(
-        equal_title=title_has_the_words(phrase), rank=SearchRank(F("search_document"), query)
+    matches = queryset.filter(search_document=query).annotate(
+        equal_title=title_has_the_words(phrase),
+        rank=SearchRank(F("search_document"), query),
+        title_length=Length("title"),
     )
-    matches = ranked.filter(search_document=query)
-    relevance = ("-equal_title", "-rank", Length("title"), "id")
+    keys = ("pk", "equal_title", "rank", "title_length")
     if search_index(queryset.db) == "rum":
         best = matches.order_by(RankDistance(F("search_document"), query))
     else:
-        best = matches.order_by(*relevance[1:])
-    # One query: the best by rank, and the equal titles (an index of titles' words).
-    candidates = list(
-        best.values_list("pk", flat=True)[: reach + 1].union(
-            matches.filter(equal_title=True).values_list("pk", flat=True)[:reach]
+        best = matches.order_by("-rank", "title_length", "pk")
+    candidates = best.values_list(*keys)[: reach + 1].union(
+        matches.filter(equal_title=True).values_list(*keys)[:reach]
+    )
+    ranked = sorted(candidates, key=lambda row: (not row[1], -row[2], row[3], row[0]))
+    if not ranked:
+        similar = (
+            queryset.filter(title__trigram_word_similar=phrase)
+            .annotate(similarity=TrigramWordSimilarity(phrase, "title"))
+            .order_by("-similarity", "pk")
         )
-    )
-    if candidates:
-        return ranked.filter(AnyOf("pk", candidates)).order_by(*relevance)
-    similar = queryset.filter(title__trigram_word_similar=phrase).alias(
-        similarity=TrigramWordSimilarity(phrase, "title")
-    )
-    candidates = similar.order_by("-similarity", "id").values_list("pk", flat=True)[: reach + 1]
-    return similar.filter(AnyOf("pk", list(candidates))).order_by("-similarity", "id")
+        ranked = similar.values_list("pk", "similarity")[: reach + 1]
+    return RankedRows(queryset, [row[0] for row in ranked])
 
 
 def movie_versions(*, movie_id: int) -> QuerySet:

@@ -97,9 +97,11 @@ PRECONDITIONS = {
                 "Filter, search, order and paginate the catalog. Page numbers reach the first "
                 "{limit} results, so the deepest page depends on page_size (a rule no schema can "
                 "state): a page beyond it is a 404 that points to the cursor; next links and "
-                "next_cursor carry on past it."
+                "next_cursor carry on past it. A search without ordering reaches its {ranked} "
+                "most relevant results by page number; cursors follow the ordering instead."
             ),
             limit=StrictPageNumberPagination.count_limit,
+            ranked=StrictPageNumberPagination.ranked_count_limit,
         ),
         responses={
             200: MovieSerializer(many=True),

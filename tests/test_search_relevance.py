@@ -144,7 +144,8 @@ def test_page_numbers_reach_the_most_relevant_results_and_cursors_every_match(ad
     assert last["next"] is None
     deeper = admin_client.get(LIST, {"search": "marine", "page": REACH // 20 + 1})
     assert deeper.status_code == 404
-    assert f"first {REACH} results" in deeper.json()["detail"]
+    assert f"first {REACH} results of an order by relevance" in deeper.json()["detail"]
+    assert "give an ordering" in deeper.json()["detail"]
     seen, url = 0, f"{LIST}?search=marine&cursor=&page_size=100"
     while url:
         page = admin_client.get(url).json()
