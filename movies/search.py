@@ -10,18 +10,21 @@ stop words, any language) behind the ``unaccent`` dictionary, so "accion" finds 
 never matters. Every word of the search text must start a word of the title or the overview
 ("marin" finds "marine"); title words (weight A) weigh more than overview words (weight B).
 
-Two indexes can serve it (migrations 0002 and 0005):
+Two index types can serve it (migrations 0002 and 0005):
 
 - GIN (``movie_search_document_idx``, always there) finds the matches; ranking them means
   computing ``ts_rank`` for every match and sorting: fine for thousands, slow for a word in
   hundreds of thousands of movies.
-- RUM (``movie_search_rum_idx``, created where the ``rum`` extension is installed) keeps each
-  word's positions and weights in the index, and reads matches in rank order
-  (``search_document <=> query``) without visiting the table for the ones it skips.
+- RUM (where the ``rum`` extension is installed) keeps each word's positions and weights in the
+  index, and reads matches in rank order (``document <=> query``, 1 / ``ts_rank``) without
+  visiting the table for the ones it skips. Its cost grows with the matches it ranks, so there
+  are two: of titles' words (``movie_title_rum_idx``), read first, since a movie with every word
+  in its title outranks one with a word in the overview; and of whole documents
+  (``movie_search_rum_idx``), read only when titles alone do not fill the candidates.
 
-Ranked searches use RUM where the index exists, unless ``SEARCH_INDEX = "gin"`` forces the GIN
-path (tests do, to check the fallback). Both rank with the same formula: RUM's ``<=>`` is
-1 / ``ts_rank``. ``search_index`` says which serves the next search, and logs it once per process.
+Ranked searches use RUM where the indexes exist, unless ``SEARCH_INDEX = "gin"`` forces the GIN
+path (tests do, to check the fallback). ``search_index`` says which serves the next search, and
+logs it once per process.
 
 Similar titles (a typo) read a trigram index of titles (``pg_trgm``), and a title equal to the
 text is found by an index of titles' words (both migration 0004).
@@ -48,6 +51,7 @@ logger = logging.getLogger(__name__)
 SEARCH_CONFIG = "movie_search"
 GIN_INDEX_NAME = "movie_search_document_idx"
 RUM_INDEX_NAME = "movie_search_rum_idx"
+TITLE_RUM_INDEX_NAME = "movie_title_rum_idx"
 # Letters and digits only: nothing the user types can become tsquery syntax.
 _WORD = re.compile(r"[^\W_]+")
 

@@ -154,6 +154,25 @@ def test_page_numbers_reach_the_most_relevant_results_and_cursors_every_match(ad
     assert seen == REACH + 5
 
 
+def test_with_more_title_matches_than_page_numbers_reach_they_alone_are_reached(
+    admin_client, make_movie, index
+):
+    bulk_movies(REACH + 5)
+    in_overviews = {
+        make_movie(title=f"Harbour {n}", overview=" ".join(["marine"] * 30)).pk for n in range(3)
+    }
+    seen, url = set(), f"{LIST}?search=marine&page_size=100"
+    while url:
+        page = admin_client.get(url).json()
+        seen |= {movie["id"] for movie in page["results"]}
+        url = page["next"]
+    assert len(seen) == REACH
+    assert not seen & in_overviews
+    # Several words: rank weighs how close they are, so overviews compete with titles.
+    make_movie(title="Tide", overview="marine biology " * 20)
+    assert titles(admin_client, search="marine biology")[0] == "Tide"
+
+
 def test_a_ranked_search_with_fewer_matches_counts_them_exactly(admin_client, index):
     bulk_movies(30)
     page = admin_client.get(LIST, {"search": "marine"}).json()
@@ -165,9 +184,11 @@ LIST_NEXT_PAGE_2 = "http://testserver/api/movies/?page=2&search=marine"
 
 def test_the_ranked_search_reads_the_index_it_says(admin_client, aliens, index, caplog):
     announce_search_index.cache_clear()
-    with caplog.at_level(logging.INFO, logger="movies.search"):
-        with CaptureQueriesContext(connection) as captured:
-            titles(admin_client, search="alien")
+    with (
+        caplog.at_level(logging.INFO, logger="movies.search"),
+        CaptureQueriesContext(connection) as captured,
+    ):
+        titles(admin_client, search="alien")
     reads_in_rank_order = any("<=>" in query["sql"] for query in captured.captured_queries)
     assert reads_in_rank_order == (index == "rum")
     assert f"reads the {index.upper()} index" in caplog.text
@@ -189,9 +210,11 @@ def test_without_the_rum_index_search_keeps_to_gin_with_the_same_answers(
     admin_client, aliens, settings, without_rum_index, caplog
 ):
     settings.SEARCH_INDEX = "auto"
-    with caplog.at_level(logging.INFO, logger="movies.search"):
-        with CaptureQueriesContext(connection) as captured:
-            found = titles(admin_client, search="alien")
+    with (
+        caplog.at_level(logging.INFO, logger="movies.search"),
+        CaptureQueriesContext(connection) as captured,
+    ):
+        found = titles(admin_client, search="alien")
     assert found == EXPECTED_ALIEN
     assert not any("<=>" in query["sql"] for query in captured.captured_queries)
     assert "reads the GIN index" in caplog.text

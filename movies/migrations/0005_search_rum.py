@@ -1,15 +1,18 @@
-# Ranked search that reads the best matches from an index (movies/search.py): the RUM index of
-# search documents, where PostgreSQL has the rum extension (Debian: postgresql-15-rum). Without
-# it, nothing is created and ranked search keeps to the GIN index of migration 0002. Installed
-# later: `manage.py migrate movies 0004 && manage.py migrate` creates it. A no-op on SQLite.
+# Ranked search that reads the best matches from an index (movies/search.py): RUM indexes of
+# titles' words and of search documents, where PostgreSQL has the rum extension (Debian:
+# postgresql-15-rum). Without it, nothing is created and ranked search keeps to the GIN index of
+# migration 0002. Installed later: `manage.py migrate movies 0004 && manage.py migrate` creates
+# them. A no-op on SQLite.
 
+from django.contrib.postgres.indexes import OpClass
 from django.db import migrations
 
-from movies.search import RUM_INDEX_NAME, RumIndex
+from movies.search import RUM_INDEX_NAME, TITLE_RUM_INDEX_NAME, RumIndex, title_words
 
-RUM_INDEX = RumIndex(
-    fields=["search_document"], opclasses=["rum_tsvector_ops"], name=RUM_INDEX_NAME
-)
+RUM_INDEXES = [
+    RumIndex(fields=["search_document"], opclasses=["rum_tsvector_ops"], name=RUM_INDEX_NAME),
+    RumIndex(OpClass(title_words(), name="rum_tsvector_ops"), name=TITLE_RUM_INDEX_NAME),
+]
 
 
 def rum_available(schema_editor) -> bool:
@@ -20,15 +23,17 @@ def rum_available(schema_editor) -> bool:
         return cursor.fetchone() is not None
 
 
-def add_rum_index(apps, schema_editor):
+def add_rum_indexes(apps, schema_editor):
     if rum_available(schema_editor):
         schema_editor.execute("CREATE EXTENSION IF NOT EXISTS rum")
-        schema_editor.add_index(apps.get_model("movies", "Movie"), RUM_INDEX)
+        for index in RUM_INDEXES:
+            schema_editor.add_index(apps.get_model("movies", "Movie"), index)
 
 
-def remove_rum_index(apps, schema_editor):
+def remove_rum_indexes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{RUM_INDEX_NAME}"')
+        for index in RUM_INDEXES:
+            schema_editor.execute(f'DROP INDEX IF EXISTS "{index.name}"')
 
 
 class Migration(migrations.Migration):
@@ -37,5 +42,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(add_rum_index, remove_rum_index),
+        migrations.RunPython(add_rum_indexes, remove_rum_indexes),
     ]
