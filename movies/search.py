@@ -18,9 +18,9 @@ Two index types can serve it (migrations 0002 and 0005):
 - RUM (where the ``rum`` extension is installed) keeps each word's positions and weights in the
   index, and reads matches in rank order (``document <=> query``, 1 / ``ts_rank``) without
   visiting the table for the ones it skips. Its cost grows with the matches it ranks, so there
-  are two: of titles' words (``movie_title_rum_idx``), read first, since a movie with every word
-  in its title outranks one with a word in the overview; and of whole documents
-  (``movie_search_rum_idx``), read only when titles alone do not fill the candidates.
+  are two: of titles' words (``movie_title_rum_idx``), read first for a one-word search, since a
+  title with the word outranks any overview with it; and of whole documents
+  (``movie_search_rum_idx``), read when titles alone do not fill the candidates.
 
 Ranked searches use RUM where the indexes exist, unless ``SEARCH_INDEX = "gin"`` forces the GIN
 path (tests do, to check the fallback). ``search_index`` says which serves the next search, and

@@ -89,12 +89,11 @@ def movie_search_ranked(*, queryset: QuerySet, text: str, reach: int) -> QuerySe
     else:
         rows = []
         if len(words) == 1:
-            # A word in the title outranks the word in the overview, however often (once in a
-            # title ranks 0.61, thirty times in an overview 0.39): when titles alone fill the
-            # candidates, the smaller index of titles' words is enough. (Not so for several
-            # words, whose rank also weighs how close together they are.)
-            # Not also filtered on the document (the title is part of it): the planner would
-            # combine both indexes and sort, instead of reading the titles' in rank order.
+            # One word in a title outranks it in an overview, however often (once in a title
+            # ranks 0.61, thirty times in an overview 0.39; not so for several words, whose rank
+            # also weighs how close together they are): when titles alone fill the candidates,
+            # the smaller index of titles' words is enough. Not also filtered on the document
+            # (the title is part of it): the planner would then combine both indexes and sort.
             rows = with_equal_titles(
                 ranked.alias(title_words=title_words())
                 .filter(title_words=query)
