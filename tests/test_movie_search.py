@@ -105,3 +105,21 @@ def test_search_combines_with_filters_and_cursor_pages(admin_client, catalog, ma
         seen += [movie["title"] for movie in page["results"]]
     # Cursors follow the list's order (title by default), not relevance.
     assert seen == ["Aliens", "Avatar", "Marine Boy"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ["shawshenk", "Shawshank Redemtion"])
+def test_a_misspelt_title_is_found_on_postgresql_only(admin_client, make_movie, text):
+    make_movie(title="The Shawshank Redemption", overview="Two men find hope in prison.")
+    found = titles(admin_client.get(LIST + text))
+    # SQLite has no trigrams: a word no movie has finds nothing there.
+    assert found == (["The Shawshank Redemption"] if on_postgresql() else [])
+
+
+@pytest.mark.django_db
+def test_a_search_with_a_few_matches_counts_them_exactly(admin_client, make_movie):
+    for number in range(3):
+        make_movie(title=f"Zulu {number}", overview="")
+    page = admin_client.get(LIST + "zulu&page_size=2").json()
+    assert [movie["title"] for movie in page["results"]] == ["Zulu 0", "Zulu 1"]
+    assert (page["count"], page["count_exact"]) == (3, True)
