@@ -69,6 +69,12 @@ TOKEN_PAIR_KEYS = frozenset(
 )
 
 
+def movie_titles(response) -> list[str]:
+    """The titles of a movie list answer, which must be a 200."""
+    assert response.status_code == 200, response.json()
+    return [movie["title"] for movie in response.json()["results"]]
+
+
 def bearer_client(token: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

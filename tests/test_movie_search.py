@@ -7,16 +7,13 @@ both CI passes check their own behaviour (movies/search.py).
 import pytest
 from django.db import connection
 
+from tests.helpers import movie_titles as titles
+
 LIST = "/api/movies/?search="
 
 
 def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
-
-
-def titles(response) -> list[str]:
-    assert response.status_code == 200, response.json()
-    return [movie["title"] for movie in response.json()["results"]]
 
 
 @pytest.fixture

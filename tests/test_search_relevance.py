@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from movies.models import Movie
 from movies.search import RUM_INDEX_NAME, announce_search_index, rum_index_exists
-from tests.helpers import require
+from tests.helpers import movie_titles, require
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -34,9 +34,7 @@ def index(request, settings):
 
 
 def titles(client, **params) -> list[str]:
-    response = client.get(LIST, {"page_size": 100, **params})
-    assert response.status_code == 200, response.json()
-    return [movie["title"] for movie in response.json()["results"]]
+    return movie_titles(client.get(LIST, {"page_size": 100, **params}))
 
 
 @pytest.fixture
